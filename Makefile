@@ -1,0 +1,47 @@
+# shipshape: `make preview` (offline preview of a stack with policy verdicts) and `make test` (every test).
+# Both create .venv on first use and refresh it whenever a requirements file changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= dev
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
+
+.PHONY: preview test lint format bench run-app clean
+
+$(STAMP): $(REQUIREMENTS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shipshape needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing requirements into $(VENV) (first run only; a minute or two)" >&2
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+## preview: offline preview of STACK (default dev): plan + policy verdicts; exit 1 on mandatory violations
+preview: $(STAMP)
+	$(BIN)/python -m preflight --stack $(STACK) $(ARGS)
+
+## test: every test (ruff lint included)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: preflight speed and scale, app throughput against the baseline (ratios side by side)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(ARGS)
+
+## run-app: serve the app locally with the in-process counter on http://127.0.0.1:8000
+run-app: $(STAMP)
+	cd app && ../$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000} 'visits:create_app()'
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache out

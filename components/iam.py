@@ -1,0 +1,99 @@
+"""Policy-document builders the components share, so least privilege is written once.
+
+Each builder returns plain statements (dicts whose values may be Outputs); a component turns a list of
+them into JSON with `policy_json`, which resolves the Outputs with `pulumi.Output.json_dumps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pulumi
+
+VERSION = "2012-10-17"
+
+# The three actions a pull needs on the repository itself (AWS_FACTS.md, ECR).
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+Statement = dict[str, Any]
+
+
+def policy_json(statements: Iterable[Statement]) -> pulumi.Output[str]:
+    """A policy document as JSON, resolving any Outputs inside the statements."""
+    return pulumi.Output.json_dumps({"Version": VERSION, "Statement": list(statements)})
+
+
+def assume_role_policy(service: str, *, account_id: pulumi.Input[str], partition: str = "aws") -> pulumi.Output[str]:
+    """Trust `service` only when it acts for this account (guards against the confused deputy)."""
+    return policy_json(
+        [
+            {
+                "Sid": "TrustService",
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
+    )
+
+
+def ecr_pull_statements(repository_arn: pulumi.Input[str]) -> list[Statement]:
+    """Log in to ECR (the token call only accepts `*`) and pull from one repository only."""
+    return [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "EcrPullOneRepository", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS), "Resource": repository_arn},
+    ]
+
+
+def log_write_statements(log_group_arn: pulumi.Input[str]) -> list[Statement]:
+    """Create streams and put events in one log group."""
+    streams = pulumi.Output.concat(log_group_arn, ":log-stream:*")
+    return [
+        {
+            "Sid": "WriteOneLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": streams,
+        }
+    ]
+
+
+def counter_table_statements(table_arn: pulumi.Input[str]) -> list[Statement]:
+    """Read and atomically update items of the visit-counter table, nothing else."""
+    return [
+        {
+            "Sid": "CountVisits",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            "Resource": table_arn,
+        }
+    ]
+
+
+def secret_read_statements(secret_arns: Sequence[str]) -> list[Statement]:
+    """Read exactly the secrets the task definition names (Secrets Manager and SSM parameters)."""
+    secrets_manager = sorted(arn for arn in secret_arns if ":secretsmanager:" in arn)
+    parameters = sorted(arn for arn in secret_arns if ":ssm:" in arn)
+    statements: list[Statement] = []
+    if secrets_manager:
+        statements.append(
+            {
+                "Sid": "ReadNamedSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secrets_manager,
+            }
+        )
+    if parameters:
+        statements.append(
+            {"Sid": "ReadNamedParameters", "Effect": "Allow", "Action": "ssm:GetParameters", "Resource": parameters}
+        )
+    return statements
+
+
+def kms_decrypt_statements(key_arn: pulumi.Input[str] | None) -> list[Statement]:
+    """Decrypt with one customer managed key, when one is configured."""
+    if key_arn is None:
+        return []
+    return [{"Sid": "DecryptWithStackKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn}]

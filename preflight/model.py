@@ -1,0 +1,104 @@
+"""What one preflight run knows: the recorded resources, the pack's rules and their verdicts.
+
+Every stage speaks these types: the recorder fills `RecordedResource`, the analyzer client fills
+`PolicyInfo` and `Diagnostic`, and every report format renders a `Report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+# Enforcement levels as the pulumi-policy pack reports them.
+ADVISORY = "advisory"
+MANDATORY = "mandatory"
+REMEDIATE = "remediate"
+DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    """One RegisterResourceRequest, kept exactly as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    """Parent URN; empty for the stack itself."""
+    provider: str
+    """Provider reference (`urn::id`) or empty for the default provider."""
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    inputs_struct: struct_pb2.Struct
+    """The input properties as serialized by the SDK (camelCase, secrets and unknowns as sentinels)."""
+    inputs: dict[str, Any]
+    """The same inputs deserialized to plain Python values, for assertions and reports."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What the mocks answered: the outputs the rest of the program saw."""
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """One rule as the pack describes it in GetAnalyzerInfo (after the stack's policy config)."""
+
+    name: str
+    description: str
+    level: str
+    severity: str = ""
+    remediation_steps: str = ""
+    tags: tuple[str, ...] = ()
+    framework: str = ""
+    url: str = ""
+    kind: str = "resource"
+    """`resource` or `stack`."""
+    config_schema: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One verdict the pack returned from Analyze or AnalyzeStack."""
+
+    policy: str
+    level: str
+    urn: str
+    message: str
+    severity: str = ""
+    description: str = ""
+    pack: str = ""
+    cannot_judge: bool = False
+    """True when the pack could not judge the resource yet (values unknown during preview)."""
+
+
+@dataclass
+class Report:
+    project: str
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    policies: list[PolicyInfo]
+    diagnostics: list[Diagnostic]
+    policy_pack: str = ""
+    policy_config: str = ""
+    """Path of the policy-pack-config file that was applied."""
+    unknowns: bool = False
+    elapsed_seconds: float = 0.0
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == MANDATORY and not d.cannot_judge]
+
+    @property
+    def advisory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level != MANDATORY and not d.cannot_judge]
+
+    @property
+    def cannot_judge(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.cannot_judge]
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean (advisories allowed), 1 when any mandatory rule is violated."""
+        return 1 if self.mandatory else 0
