@@ -42,7 +42,12 @@ def ecr_pull_statements(repository_arn: pulumi.Input[str]) -> list[Statement]:
     """Log in to ECR (the token call only accepts `*`) and pull from one repository only."""
     return [
         {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-        {"Sid": "EcrPullOneRepository", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS), "Resource": repository_arn},
+        {
+            "Sid": "EcrPullOneRepository",
+            "Effect": "Allow",
+            "Action": list(ECR_PULL_ACTIONS),
+            "Resource": repository_arn,
+        },
     ]
 
 

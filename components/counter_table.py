@@ -1,0 +1,51 @@
+"""The visit-counter table: DynamoDB on demand, encrypted, with point-in-time recovery where settings ask."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.settings import TableSettings
+
+# The app's item key attribute (app/visits: one item per counter, `pk` = counter name).
+PARTITION_KEY = "pk"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CounterTableArgs:
+    settings: TableSettings
+    """Point-in-time recovery on or off (components/settings.py)."""
+    deletion_protection: bool
+    """Refuse deletes of the table (on in prod). No default."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags; stack-wide tags come from the provider. Default: none."""
+
+
+class CounterTable(pulumi.ComponentResource):
+    """One table, one item per counter, updated with an atomic ADD."""
+
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CounterTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipshape:counter_table:CounterTable", name, None, opts)
+        # On demand: a visit counter has no steady load to provision for.
+        table = aws.dynamodb.Table(
+            f"{name}-table",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=PARTITION_KEY,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=PARTITION_KEY, type="S")],
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+                enabled=args.settings.point_in_time_recovery
+            ),
+            deletion_protection_enabled=args.deletion_protection,
+            tags=dict(args.tags) or None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.name = table.name
+        self.arn = table.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

@@ -1,0 +1,310 @@
+"""The private registry and the image: an ECR repository (scanned, immutable, encrypted, cleaned up)
+and the Flask image built and pushed to it with pulumi-docker.
+
+The image tag is a hash of the build context (honouring .dockerignore), so an unchanged app keeps its
+tag and nothing is rebuilt or pushed; the service and the host run the digest-pinned reference
+(`repository@sha256:...`), never a moving tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+from components.iam import ECR_PULL_ACTIONS
+from components.settings import ImageSettings, RegistrySettings
+
+PLATFORMS = ("linux/amd64", "linux/arm64")
+COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed")
+TAG_STATUSES = ("tagged", "untagged", "any")
+DIGEST_REFERENCE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+
+
+class LifecyclePolicyError(ValueError):
+    """A lifecycle policy ECR would reject."""
+
+
+def lifecycle_policy(untagged_expiry_days: int, tagged_images_to_keep: int) -> dict[str, Any]:
+    """Expire untagged images after N days; keep only the newest N tagged images."""
+    policy = {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": f"Expire untagged images {untagged_expiry_days} days after push",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": untagged_expiry_days,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"Keep the {tagged_images_to_keep} newest tagged images",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["*"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": tagged_images_to_keep,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+    validate_lifecycle_policy(policy)
+    return policy
+
+
+def validate_lifecycle_policy(policy: Mapping[str, Any]) -> None:
+    """Check the rules ECR checks (AWS_FACTS.md, ECR); raise naming the rule and the field."""
+    rules = policy.get("rules")
+    if not isinstance(rules, list) or not rules:
+        raise LifecyclePolicyError("lifecycle policy: `rules` must be a non-empty list")
+    priorities: list[int] = []
+    for index, rule in enumerate(rules):
+        where = f"lifecycle policy rule {index + 1}"
+        priority = rule.get("rulePriority")
+        if not isinstance(priority, int) or priority < 1:
+            raise LifecyclePolicyError(f"{where}: rulePriority must be a positive integer, got {priority!r}")
+        if priority in priorities:
+            raise LifecyclePolicyError(f"{where}: rulePriority {priority} is used twice")
+        priorities.append(priority)
+        selection = rule.get("selection") or {}
+        status = selection.get("tagStatus")
+        if status not in TAG_STATUSES:
+            raise LifecyclePolicyError(f"{where}: tagStatus must be one of {', '.join(TAG_STATUSES)}, got {status!r}")
+        if status == "tagged" and not (selection.get("tagPrefixList") or selection.get("tagPatternList")):
+            raise LifecyclePolicyError(f"{where}: tagStatus tagged needs tagPrefixList or tagPatternList")
+        count_type = selection.get("countType")
+        if count_type not in COUNT_TYPES:
+            raise LifecyclePolicyError(
+                f"{where}: countType must be one of {', '.join(COUNT_TYPES)}, got {count_type!r}"
+            )
+        if count_type == "sinceImagePushed" and selection.get("countUnit") != "days":
+            raise LifecyclePolicyError(f"{where}: countType sinceImagePushed needs countUnit days")
+        number = selection.get("countNumber")
+        if not isinstance(number, int) or number < 1:
+            raise LifecyclePolicyError(f"{where}: countNumber must be a positive integer, got {number!r}")
+        if (rule.get("action") or {}).get("type") != "expire":
+            raise LifecyclePolicyError(f"{where}: action.type must be expire")
+    any_rules = [r["rulePriority"] for r in rules if r["selection"]["tagStatus"] == "any"]
+    if any_rules and max(any_rules) != max(priorities):
+        raise LifecyclePolicyError("lifecycle policy: the tagStatus any rule must have the highest rulePriority")
+
+
+def read_dockerignore(context: Path) -> list[str]:
+    path = context / ".dockerignore"
+    if not path.is_file():
+        return []
+    patterns = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            patterns.append(line)
+    return patterns
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern (Go filepath.Match plus `**`) as a regex over slash-separated paths."""
+    pattern = os.path.normpath(pattern.lstrip("/")).replace(os.sep, "/")
+    out = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**/", index):
+            out.append("(?:.*/)?")
+            index += 3
+            continue
+        if pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            close = pattern.find("]", index + 1)
+            if close == -1:
+                out.append(re.escape(char))
+            else:
+                body = pattern[index + 1 : close].replace("\\", "\\\\")
+                out.append("[" + ("^" + body[1:] if body.startswith("^") else body) + "]")
+                index = close
+        else:
+            out.append(re.escape(char))
+        index += 1
+    # A pattern matching a directory excludes everything beneath it too.
+    return re.compile("^" + "".join(out) + "(?:/.*)?$")
+
+
+def is_ignored(relative: str, patterns: Sequence[str]) -> bool:
+    """Docker's rule: the last matching pattern wins; `!` re-includes."""
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        body = pattern[1:] if negate else pattern
+        if _pattern_regex(body).match(relative):
+            ignored = not negate
+    return ignored
+
+
+def context_digest(context: Path) -> str:
+    """SHA-256 over the paths, modes and contents of every file docker would send as context."""
+    patterns = read_dockerignore(context)
+    digest = hashlib.sha256()
+    files = sorted(p for p in context.rglob("*") if p.is_file() or p.is_symlink())
+    for path in files:
+        relative = path.relative_to(context).as_posix()
+        if is_ignored(relative, patterns) and relative not in (".dockerignore", "Dockerfile"):
+            continue
+        digest.update(relative.encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"link\0" + os.readlink(path).encode())
+        else:
+            digest.update(oct(path.stat().st_mode & 0o111).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def image_tag(context: Path) -> str:
+    """The content tag: unchanged context -> same tag."""
+    return f"sha-{context_digest(context)[:16]}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepositoryArgs:
+    settings: RegistrySettings
+    """Name, KMS key, lifecycle and who else may pull (components/settings.py)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags for the repository; stack-wide tags come from the provider. Default: none."""
+
+
+class Repository(pulumi.ComponentResource):
+    """A private ECR repository: scan on push, immutable tags, KMS encryption, lifecycle policy."""
+
+    repository_url: pulumi.Output[str]
+    repository_arn: pulumi.Output[str]
+    registry_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: RepositoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipshape:registry:Repository", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Scanned, immutable and KMS-encrypted: the three properties reviewers look for first.
+        self.repository = aws.ecr.Repository(
+            f"{name}-repo",
+            name=settings.repository_name,
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=settings.kms_key_arn)
+            ],
+            force_delete=settings.force_delete,
+            tags=dict(args.tags) or None,
+            opts=child,
+        )
+        # Old images cost money and widen the scan surface.
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=self.repository.name,
+            policy=json.dumps(lifecycle_policy(settings.untagged_expiry_days, settings.tagged_images_to_keep)),
+            opts=child,
+        )
+        if settings.pull_principals:
+            # Other accounts or roles named in settings may pull; never a public principal.
+            aws.ecr.RepositoryPolicy(
+                f"{name}-policy",
+                repository=self.repository.name,
+                policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "PullFromNamedPrincipals",
+                                "Effect": "Allow",
+                                "Principal": {"AWS": list(settings.pull_principals)},
+                                "Action": list(ECR_PULL_ACTIONS),
+                            }
+                        ],
+                    }
+                ),
+                opts=child,
+            )
+
+        self.repository_url = self.repository.repository_url
+        self.repository_arn = self.repository.arn
+        self.registry_id = self.repository.registry_id
+        self.register_outputs({"repositoryUrl": self.repository_url, "repositoryArn": self.repository_arn})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageArgs:
+    settings: ImageSettings
+    """Architecture (-> platform) and whether previews build (components/settings.py)."""
+    repository_url: pulumi.Input[str]
+    """Where the image is pushed: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`."""
+    registry_id: pulumi.Input[str]
+    """The registry's account id, for the short-lived ECR token."""
+    context: Path
+    """The build context directory (holds the Dockerfile and .dockerignore). No default."""
+
+    def __post_init__(self) -> None:
+        if self.settings.platform not in PLATFORMS:
+            raise ValueError(f"ImageArgs.settings.platform = {self.settings.platform!r}: must be one of {PLATFORMS}")
+        if not (self.context / "Dockerfile").is_file():
+            raise ValueError(f"ImageArgs.context = {str(self.context)!r}: no Dockerfile there")
+
+
+class Image(pulumi.ComponentResource):
+    """The app image, built for the stack's platform and pushed with a short-lived ECR token."""
+
+    tag: str
+    image_name: pulumi.Output[str]
+    reference: pulumi.Output[str]
+    """Digest-pinned reference, `repository@sha256:<digest>`: what the service and the host run."""
+
+    def __init__(self, name: str, args: ImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipshape:registry:Image", name, None, opts)
+        self.tag = image_tag(args.context)
+        image_name = pulumi.Output.concat(args.repository_url, ":", self.tag)
+        # A 12-hour token fetched at deploy time: no stored registry credentials; the password stays secret.
+        token = aws.ecr.get_authorization_token_output(registry_id=args.registry_id)
+        self.image = docker.Image(
+            f"{name}-image",
+            image_name=image_name,
+            build=docker.DockerBuildArgs(
+                context=str(args.context),
+                dockerfile=str(args.context / "Dockerfile"),
+                platform=args.settings.platform,
+                cache_from=docker.CacheFromArgs(images=[image_name]),
+            ),
+            registry=docker.RegistryArgs(
+                server=args.repository_url,
+                username=token.user_name,
+                password=pulumi.Output.secret(token.password),
+            ),
+            build_on_preview=args.settings.build_on_preview,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.image_name = self.image.image_name
+        self.reference = self.image.repo_digest.apply(_require_digest)
+        self.register_outputs({"imageName": self.image_name, "reference": self.reference, "tag": self.tag})
+
+
+def _require_digest(reference: str) -> str:
+    if not DIGEST_REFERENCE.fullmatch(reference):
+        raise pulumi.RunError(f"image push returned {reference!r}, not a digest-pinned reference (repo@sha256:...)")
+    return reference
