@@ -289,7 +289,8 @@ class _Reader:
             else:
                 value = text
         except ValueError:
-            self.fail(key, text, f"expected {'a list of strings' if kind == 'array' else 'an ' + kind}")
+            expected = {"integer": "an integer", "boolean": "true or false", "array": "a list of strings"}[kind]
+            self.fail(key, text, f"expected {expected}")
             return spec.get("default"), False
         return value, True
 
