@@ -1,0 +1,100 @@
+"""The container definition we send passes AWS's own parameter validation (botocore's ECS model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.session import get_session
+from botocore.validate import ParamValidator
+
+from components.settings import parse_settings
+from components.web_service import CONTAINER_HEALTH, container_definition, health_check_command
+
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipshape/web@sha256:" + "a" * 64
+
+
+def settings(**raw: str):
+    return parse_settings(
+        {"allowHttpWithoutCertificate": "true", **raw}, project="shipshape", stack="dev", region="eu-west-1"
+    ).service
+
+
+def register_task_definition_errors(container: dict) -> str:
+    model = get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition")
+    params = {
+        "family": "shipshape-dev-web",
+        "containerDefinitions": [container],
+        "cpu": "256",
+        "memory": "512",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "runtimePlatform": {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+        "executionRoleArn": "arn:aws:iam::123456789012:role/execution",
+        "taskRoleArn": "arn:aws:iam::123456789012:role/task",
+        "volumes": [{"name": "tmp"}],
+    }
+    report = ParamValidator().validate(params, model.input_shape)
+    return report.generate_report() if report.has_errors() else ""
+
+
+def build(**raw: str) -> dict:
+    return container_definition(
+        settings=settings(**raw),
+        image=IMAGE,
+        region="eu-west-1",
+        log_group="/shipshape/dev/web",
+        environment={"PORT": "8000", "APP_VERSION": "sha-1"},
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {"secrets": json.dumps(["DB_URL=arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"])},
+        {"containerPort": "9000", "stopTimeoutSeconds": "120"},
+    ],
+)
+def test_container_definition_passes_botocore_validation(raw: dict[str, str]) -> None:
+    container = json.loads(json.dumps(build(**raw)))
+    assert register_task_definition_errors(container) == ""
+
+
+def test_botocore_validation_catches_a_misspelt_key() -> None:
+    container = build()
+    container["privilege"] = True
+    assert 'Unknown parameter in containerDefinitions[0]: "privilege"' in register_task_definition_errors(container)
+
+
+def test_container_is_hardened_and_logs_to_its_group() -> None:
+    container = build()
+    assert container["user"] == "10001"
+    assert container["readonlyRootFilesystem"] is True
+    assert container["mountPoints"] == [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}]
+    assert container["linuxParameters"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["logConfiguration"]["logDriver"] == "awslogs"
+    assert container["logConfiguration"]["options"]["awslogs-group"] == "/shipshape/dev/web"
+    assert "privileged" not in container
+
+
+def test_container_health_check_needs_no_curl_and_is_within_ecs_limits() -> None:
+    command = health_check_command(8000, "/health")
+    assert command[:3] == ["CMD", "python", "-c"]
+    assert "curl" not in " ".join(command)
+    assert "http://127.0.0.1:8000/health" in command[3]
+    assert 5 <= CONTAINER_HEALTH["interval"] <= 300
+    assert 2 <= CONTAINER_HEALTH["timeout"] <= 60
+    assert 1 <= CONTAINER_HEALTH["retries"] <= 10
+    assert 0 <= CONTAINER_HEALTH["startPeriod"] <= 300
+
+
+def test_health_check_script_is_valid_python() -> None:
+    compile(health_check_command(8000, "/health")[3], "<healthcheck>", "exec")
+
+
+def test_secrets_travel_as_secrets_not_environment() -> None:
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/shipshape/api"
+    container = build(secrets=json.dumps([f"UPSTREAM_API={arn}"]))
+    assert container["secrets"] == [{"name": "UPSTREAM_API", "valueFrom": arn}]
+    assert all(item["name"] != "UPSTREAM_API" for item in container["environment"])
