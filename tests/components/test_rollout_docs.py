@@ -17,8 +17,6 @@ def test_readme_rollout_figures_match_the_defaults() -> None:
     rollout = describe_rollout(service)
     health = service.health_check
     text = README.read_text()
-    assert (
-        f"{health.interval_seconds} s × {health.healthy_threshold} = {rollout['healthy_after_seconds']} s" in text
-    )
+    assert f"{health.interval_seconds} s x {health.healthy_threshold} = {rollout['healthy_after_seconds']} s" in text
     assert f"| deregistration delay | {rollout['drain_seconds']} s |" in text
     assert f"**{rollout['total_seconds']} s**" in text
