@@ -1,0 +1,101 @@
+"""preflight end to end: the real program, the real pack over gRPC, the exit codes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from preflight.analyzer import PolicyPack, policies_of
+from preflight.recorder import record
+from tests.conftest import ROOT
+
+PROGRAMS = Path(__file__).parent / "programs"
+pytestmark = pytest.mark.slow
+
+
+def preflight(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_committed_stacks_preview_clean(stack: str) -> None:
+    result = preflight("--stack", stack)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"stack {stack}" in result.stdout
+    assert "0 mandatory" in result.stdout
+    assert "aws:ecs/service:Service  web-service" in result.stdout
+
+
+def test_bad_stack_file_exits_2_with_the_settings_message_and_no_traceback(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "tests", "__pycache__", "out"))
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text() + "  shipshape:cpu: 300\n  shipshape:healthyThreshold: 1\n")
+    result = preflight("--stack", "dev", "--project-dir", str(project), "--quiet")
+    assert result.returncode == 2
+    assert "shipshape:cpu = 300: must be one of 256, 512, 1024, 2048, 4096, 8192, 16384" in result.stderr
+    assert "shipshape:healthyThreshold = 1: must be 2 to 10" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_missing_stack_file_exits_2_naming_the_file() -> None:
+    result = preflight("--stack", "staging", "--quiet")
+    assert result.returncode == 2
+    assert "Pulumi.staging.yaml: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("program", "rule"),
+    [
+        ("unscanned_repository.py", "aws-ecr-repository-scan-on-push"),
+        ("public_repository.py", "aws-ecr-no-public-repositories"),
+    ],
+)
+def test_mandatory_violation_exits_1(program: str, rule: str) -> None:
+    result = preflight("--stack", "dev", "--program", str(PROGRAMS / program), "--quiet")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"[mandatory] {rule}" in result.stdout
+
+
+def test_unknown_rule_in_policy_config_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text('{"all": "advisory", "aws-no-such-rule": "mandatory"}')
+    result = preflight("--stack", "dev", "--policy-config", str(config), "--quiet")
+    assert result.returncode == 2
+    assert "aws-no-such-rule: no such rule in policy pack shipshape-guardrails" in result.stderr
+
+
+def test_unknowns_run_gets_no_error_from_the_pack() -> None:
+    result = preflight("--stack", "dev", "--unknowns")
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "failed" not in result.stderr.lower()
+
+
+def test_pack_answers_get_analyzer_info_with_its_rules() -> None:
+    recording = record(ROOT, "dev")
+    with PolicyPack(ROOT / "policies", project="shipshape", stack="dev", config=recording.config, dry_run=True) as pack:
+        info = pack.info()
+        names = {policy.name for policy in policies_of(info)}
+    assert info.name == "shipshape-guardrails"
+    assert {"aws-ecr-repository-scan-on-push", "aws-ecr-no-public-repositories"} <= names
+
+
+def test_recorded_inputs_are_engine_camel_case_with_parent_urns() -> None:
+    recording = record(ROOT, "dev", program=PROGRAMS / "unscanned_repository.py")
+    repo = recording.one("aws:ecr/repository:Repository")
+    assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": False}
+    assert repo.inputs_struct.fields["imageTagMutability"].string_value == "IMMUTABLE"
+    assert repo.parent == "urn:pulumi:dev::shipshape::pulumi:pulumi:Stack::shipshape-dev"
