@@ -6,10 +6,10 @@ import json
 from functools import cache
 
 import pytest
-from preflight.recorder import Recording, record
-from tests.conftest import ROOT
 
 from preflight.model import RecordedResource
+from preflight.recorder import Recording, record
+from tests.conftest import ROOT
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
