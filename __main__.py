@@ -1,10 +1,11 @@
-"""shipshape: settings -> network -> registry + image -> counter table -> web service, host -> exports."""
+"""shipshape: settings -> registry + image -> network -> counter table -> web service, host -> exports."""
 
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
+from components.container_host import ContainerHost, ContainerHostArgs
 from components.counter_table import CounterTable, CounterTableArgs
 from components.network import Network, NetworkArgs
 from components.registry import Image, ImageArgs, Repository, RepositoryArgs
@@ -76,6 +77,32 @@ web = WebService(
     ),
     opts=with_provider,
 )
+
+if settings.host.enabled:
+    # The seeds' second path: one host in a private subnet, bootstrapped by user data, reached through SSM.
+    host = ContainerHost(
+        "host",
+        ContainerHostArgs(
+            settings=settings.host,
+            architecture=settings.image.architecture,
+            region=settings.region,
+            partition=settings.partition,
+            vpc_id=network.vpc_id,
+            subnet_id=network.private_subnet_ids.apply(lambda ids: ids[0]),
+            load_balancer_security_group_id=network.load_balancer_security_group_id,
+            repository_arn=repository.repository_arn,
+            repository_url=repository.repository_url,
+            image_reference=image.reference,
+            container_port=settings.service.container_port,
+            health_check_path=settings.service.health_check.path,
+            counter_table_name=table.name if table else None,
+            counter_table_arn=table.arn if table else None,
+            app_version=image.tag,
+        ),
+        opts=with_provider,
+    )
+    pulumi.export("hostInstanceId", host.instance_id)
+    pulumi.export("hostPrivateIp", host.private_ip)
 
 pulumi.export("repositoryUrl", repository.repository_url)
 pulumi.export("imageReference", image.reference)

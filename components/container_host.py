@@ -1,0 +1,280 @@
+"""The EC2 host: one Amazon Linux 2023 instance that runs the image with no human touching it.
+
+Its user data (components/user_data) installs docker, logs in to ECR with the instance role, pulls the
+digest-pinned image and runs it under systemd. The instance sits in a private subnet without a public
+IP or key pair, answers only IMDSv2, keeps its root volume encrypted, and is reached through Session
+Manager. A new image digest changes the user data and so replaces the host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam, user_data
+from components.settings import HostSettings
+
+AMI_PARAMETERS = {
+    "x86_64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+    "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+}
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+HTTPS = 443
+WORLD_V4 = "0.0.0.0/0"
+# Docker's bridge adds a hop between the container and the instance metadata service.
+METADATA_HOP_LIMIT = 2
+
+
+def ssm_managed_policy_arn(partition: str) -> str:
+    """The AWS managed policy that lets the SSM agent register the host for Session Manager."""
+    return f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+def _rule_suffix(cidr: str) -> str:
+    """A stable resource-name suffix for a CIDR: 10.20.0.0/16 -> 10-20-0-0-16."""
+    return re.sub(r"[^0-9a-f]+", "-", cidr.lower()).strip("-")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerHostArgs:
+    settings: HostSettings
+    """Instance type, root volume size and the extra CIDRs allowed in (components/settings.py). Required."""
+    architecture: str
+    """`x86_64` or `arm64`: picks the AMI; the image and the instance type must match it. Required."""
+    region: str
+    """Where the host runs; the app's AWS_REGION. Required."""
+    partition: str
+    """`aws`, `aws-cn` or `aws-us-gov`, for the managed policy ARN. Required."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the host's security group. Required."""
+    subnet_id: pulumi.Input[str]
+    """Required: a private subnet with a route to ECR and SSM (NAT or VPC endpoints); the host gets no public IP."""
+    load_balancer_security_group_id: pulumi.Input[str] | None = None
+    """The load balancer's security group, allowed to reach the app port. Default None: no such rule."""
+    repository_arn: pulumi.Input[str]
+    """The instance role may pull from this repository only. Required."""
+    repository_url: pulumi.Input[str]
+    """`<registry>/<repository>`: the registry host the script logs in to. Required."""
+    image_reference: pulumi.Input[str]
+    """Digest-pinned image (`<repository_url>@sha256:...`); tags are refused. Required."""
+    container_port: int
+    """The app's port on the host and in the container (1024-65535). Required."""
+    health_check_path: str = "/health"
+    """Polled on localhost until the app answers before the bootstrap reports success. Default /health."""
+    counter_table_name: pulumi.Input[str] | None = None
+    """The visit-counter table; None: the app counts in memory. Default None."""
+    counter_table_arn: pulumi.Input[str] | None = None
+    """The instance role may read and update this table only. Default None."""
+    app_version: pulumi.Input[str] | None = None
+    """Shown by the app in its responses (the image's content tag). Default None: the app says "dev"."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags for the host's resources; stack-wide tags come from the provider. Default: none."""
+
+    def __post_init__(self) -> None:
+        if self.architecture not in AMI_PARAMETERS:
+            raise ValueError(
+                f"ContainerHostArgs.architecture = {self.architecture!r}: must be one of {', '.join(AMI_PARAMETERS)}"
+            )
+        if self.partition not in PARTITIONS:
+            raise ValueError(
+                f"ContainerHostArgs.partition = {self.partition!r}: must be one of {', '.join(PARTITIONS)}"
+            )
+        if (self.counter_table_name is None) != (self.counter_table_arn is None):
+            raise ValueError(
+                "ContainerHostArgs.counter_table_name and counter_table_arn are given together or not at all"
+            )
+        # UserDataError is a ValueError whose message names the field given as its label.
+        user_data.check_region(self.region, label="ContainerHostArgs.region")
+        user_data.check_port(self.container_port, label="ContainerHostArgs.container_port")
+        user_data.check_health_path(self.health_check_path, label="ContainerHostArgs.health_check_path")
+        if isinstance(self.image_reference, str):
+            user_data.check_image_reference(self.image_reference, label="ContainerHostArgs.image_reference")
+
+
+class ContainerHost(pulumi.ComponentResource):
+    """One EC2 instance running the app's container, bootstrapped by user data."""
+
+    instance_id: pulumi.Output[str]
+    private_ip: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ContainerHostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipshape:container_host:ContainerHost", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags) or None
+
+        role, grants = self._role(name, args, child, tags)
+        profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
+        security_group = self._security_group(name, args, child, tags)
+
+        # The newest AL2023 release: a new AMI replaces the host on the next `up`, which is how it gets patched.
+        ami = aws.ssm.get_parameter_output(
+            name=AMI_PARAMETERS[args.architecture], opts=pulumi.InvokeOutputOptions(parent=self)
+        ).value
+
+        instance = aws.ec2.Instance(
+            f"{name}-instance",
+            ami=ami,
+            instance_type=args.settings.instance_type,
+            subnet_id=args.subnet_id,
+            associate_public_ip_address=False,
+            vpc_security_group_ids=[security_group.id],
+            iam_instance_profile=profile.name,
+            # IMDSv2 only; a hop limit of 2 lets the container (one bridge hop away) reach the role credentials.
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=METADATA_HOP_LIMIT,
+                instance_metadata_tags="disabled",
+            ),
+            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
+                volume_type="gp3",
+                volume_size=args.settings.root_volume_gib,
+                encrypted=True,
+                delete_on_termination=True,
+            ),
+            monitoring=True,
+            user_data=self._user_data(name, args),
+            # The script runs only on first boot: a new image digest must bring a new host to take effect.
+            user_data_replace_on_change=True,
+            tags={"Name": name, **args.tags},
+            # Boot only once the role may pull: the bootstrap's retries then only cover IAM's propagation delay.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
+        )
+
+        self.instance_id = instance.id
+        self.private_ip = instance.private_ip
+        self.role_name = role.name
+        self.role_arn = role.arn
+        self.security_group_id = security_group.id
+        self.register_outputs(
+            {
+                "instanceId": self.instance_id,
+                "privateIp": self.private_ip,
+                "roleName": self.role_name,
+                "roleArn": self.role_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
+
+    @staticmethod
+    def _role(
+        name: str, args: ContainerHostArgs, child: pulumi.ResourceOptions, tags: dict[str, str] | None
+    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """The instance role (pull this repository, use the counter table, register with SSM) and its grants."""
+        # No aws:SourceAccount condition here (unlike components.iam.assume_role_policy): EC2 does not
+        # document that key for instance-profile credentials, and a condition it never sends would leave the
+        # host without credentials. Only principals allowed iam:PassRole in this account can hand the
+        # role to an instance, which is what guards it.
+        trust = iam.policy_json(
+            [
+                {
+                    "Sid": "TrustEc2",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ]
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=trust,
+            description="The container host: pull the app image, count visits, be managed through SSM",
+            tags=tags,
+            opts=child,
+        )
+        statements = iam.ecr_pull_statements(args.repository_arn)
+        if args.counter_table_arn is not None:
+            statements += iam.counter_table_statements(args.counter_table_arn)
+        policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=iam.policy_json(statements), opts=child)
+        session_manager = aws.iam.RolePolicyAttachment(
+            f"{name}-ssm",
+            role=role.name,
+            policy_arn=ssm_managed_policy_arn(args.partition),
+            opts=child,
+        )
+        return role, [policy, session_manager]
+
+    @staticmethod
+    def _security_group(
+        name: str, args: ContainerHostArgs, child: pulumi.ResourceOptions, tags: dict[str, str] | None
+    ) -> aws.ec2.SecurityGroup:
+        """The app port from the load balancer's group and the named private CIDRs; out on 443 only."""
+        port = args.container_port
+        group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Container host: app port from the load balancer and named private ranges only",
+            revoke_rules_on_delete=True,
+            tags=tags,
+            opts=child,
+        )
+        if args.load_balancer_security_group_id is not None:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-in-alb",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=args.load_balancer_security_group_id,
+                description="App port from the load balancer",
+                opts=child,
+            )
+        for cidr in args.settings.allowed_cidrs:
+            network = ipaddress.ip_network(cidr)
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-in-{_rule_suffix(cidr)}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=cidr if network.version == 4 else None,
+                cidr_ipv6=cidr if network.version == 6 else None,
+                description=f"App port from {cidr} (hostAllowedCidrs)",
+                opts=child,
+            )
+        # ECR (API and registry), the S3 image layers, the dnf mirrors, SSM and DynamoDB all speak HTTPS on
+        # public endpoints reached through NAT, or through VPC endpoints whose addresses are not known here:
+        # so 443 to anywhere. DNS, the metadata service and time sync use link-local addresses that security
+        # groups never filter, and nothing else leaves the host.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-out-https",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            cidr_ipv4=WORLD_V4,
+            description="HTTPS to AWS APIs and package mirrors (ECR, S3, SSM, DynamoDB, dnf)",
+            opts=child,
+        )
+        return group
+
+    @staticmethod
+    def _user_data(name: str, args: ContainerHostArgs) -> pulumi.Output[str]:
+        def render(values: dict[str, str | None]) -> str:
+            try:
+                return user_data.render_user_data(
+                    region=args.region,
+                    registry=user_data.registry_of(str(values["repository_url"])),
+                    image_reference=str(values["image"]),
+                    port=args.container_port,
+                    counter_table=values["table"],
+                    app_version=values["version"],
+                    health_path=args.health_check_path,
+                )
+            except user_data.UserDataError as error:
+                raise pulumi.RunError(f"ContainerHost {name!r}: user data: {error}") from None
+
+        return pulumi.Output.all(
+            repository_url=args.repository_url,
+            image=args.image_reference,
+            table=args.counter_table_name,
+            version=args.app_version,
+        ).apply(render)

@@ -1,0 +1,157 @@
+"""The host's bootstrap script: bootstrap.sh.tmpl rendered with validated, shell-quoted values.
+
+`render_user_data` is a pure function so the script can be checked (shellcheck) and run against fake
+tools (tests/components/test_user_data.py) without Pulumi. Every value is validated before it reaches
+the script and quoted with `shlex.quote`; values that also land in the systemd unit or docker's env
+file are restricted to characters those formats take literally.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent / "bootstrap.sh.tmpl"
+# EC2 refuses user data above 16 KB (before base64).
+MAX_USER_DATA_BYTES = 16 * 1024
+
+REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d")
+# A private ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn].
+REGISTRY = re.compile(r"\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
+REPOSITORY_PATH = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+# An image tag's alphabet: what the registry component uses as the app version.
+APP_VERSION = re.compile(r"[A-Za-z0-9_.+-]{1,128}")
+HEALTH_PATH = re.compile(r"/[A-Za-z0-9/_.~-]{0,1023}")
+PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+# Below 1024 a non-root process needs CAP_NET_BIND_SERVICE, and the container drops every capability.
+LOWEST_PORT, HIGHEST_PORT = 1024, 65535
+
+
+class UserDataError(ValueError):
+    """A value for the bootstrap script is invalid; the message names the parameter."""
+
+
+def registry_of(image_reference: str) -> str:
+    """The registry host of an image reference (`host/path@sha256:...` -> `host`)."""
+    return image_reference.split("/", 1)[0]
+
+
+def check_region(region: str, label: str = "region") -> str:
+    if not isinstance(region, str) or not REGION.fullmatch(region):
+        raise UserDataError(f"{label} = {region!r}: not an AWS region name such as eu-west-1")
+    return region
+
+
+def check_registry(registry: str) -> str:
+    """The registry host, validated; returns the region its login token must come from."""
+    match = REGISTRY.fullmatch(registry) if isinstance(registry, str) else None
+    if match is None or not REGION.fullmatch(match["region"]):
+        raise UserDataError(
+            f"registry = {registry!r}: not a private ECR registry host such as "
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+        )
+    return match["region"]
+
+
+def check_image_reference(image_reference: str, registry: str | None = None, label: str = "image_reference") -> str:
+    """A digest-pinned reference (`registry/repository@sha256:<64 hex>`), optionally in `registry`."""
+    if not isinstance(image_reference, str):
+        raise UserDataError(f"{label} = {image_reference!r}: expected a string")
+    name, sep, digest = image_reference.partition("@")
+    host, slash, path = name.partition("/")
+    if not sep or not DIGEST.fullmatch(digest):
+        raise UserDataError(
+            f"{label} = {image_reference!r}: must be pinned by digest (repository@sha256:<64 hex digits>); "
+            "a tag can move, a digest cannot"
+        )
+    if not slash or not REPOSITORY_PATH.fullmatch(path):
+        raise UserDataError(
+            f"{label} = {image_reference!r}: expected <registry>/<repository>@sha256:..., without a tag"
+        )
+    if registry is not None and host != registry:
+        raise UserDataError(f"{label} = {image_reference!r}: is not in the registry {registry!r} the host logs in to")
+    return image_reference
+
+
+def check_port(port: int, label: str = "port") -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not LOWEST_PORT <= port <= HIGHEST_PORT:
+        raise UserDataError(
+            f"{label} = {port!r}: must be an integer from {LOWEST_PORT} to {HIGHEST_PORT} "
+            "(the container runs without root and without capabilities)"
+        )
+    return port
+
+
+def check_health_path(health_path: str, label: str = "health_path") -> str:
+    if not isinstance(health_path, str) or not HEALTH_PATH.fullmatch(health_path):
+        raise UserDataError(
+            f"{label} = {health_path!r}: must be a URL path such as /health (letters, digits, / _ . ~ -)"
+        )
+    return health_path
+
+
+def render_user_data(
+    *,
+    region: str,
+    registry: str,
+    image_reference: str,
+    port: int,
+    counter_table: str | None = None,
+    app_version: str | None = None,
+    health_path: str = "/health",
+) -> str:
+    """The bootstrap script for one host.
+
+    region: where the app runs (AWS_REGION for the app and its table).
+    registry: the ECR registry host the instance role logs in to; the image must live there.
+    image_reference: `registry/repository@sha256:...`; tags are refused.
+    port: the app's port inside and outside the container (1024-65535).
+    counter_table: the DynamoDB table name; None or "" lets the app count in memory.
+    app_version: shown by the app in its responses; None or "" lets the app say "dev".
+    health_path: polled on localhost until it answers 2xx. Default "/health".
+
+    Raises UserDataError naming the parameter when a value is invalid or the script exceeds 16 KB.
+    """
+    check_region(region)
+    registry_region = check_registry(registry)
+    check_image_reference(image_reference, registry)
+    check_port(port)
+    if counter_table and not TABLE_NAME.fullmatch(counter_table):
+        raise UserDataError(
+            f"counter_table = {counter_table!r}: not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"
+        )
+    if app_version and not APP_VERSION.fullmatch(app_version):
+        raise UserDataError(f"app_version = {app_version!r}: use 1-128 of A-Z a-z 0-9 _ . + -")
+    check_health_path(health_path)
+
+    values = {
+        "REGION": region,
+        "REGISTRY": registry,
+        "REGISTRY_REGION": registry_region,
+        "IMAGE": image_reference,
+        "PORT": str(port),
+        "HEALTH_PATH": health_path,
+        "COUNTER_TABLE": counter_table or "",
+        "APP_VERSION": app_version or "",
+    }
+    script = _fill(TEMPLATE.read_text(encoding="utf-8"), values)
+    size = len(script.encode("utf-8"))
+    if size > MAX_USER_DATA_BYTES:
+        raise UserDataError(
+            f"the rendered bootstrap script is {size} bytes; EC2 accepts at most {MAX_USER_DATA_BYTES} bytes "
+            "of user data: shorten components/user_data/bootstrap.sh.tmpl"
+        )
+    return script
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    wanted = set(PLACEHOLDER.findall(template))
+    if wanted != set(values):
+        # A template and renderer out of step is a bug in this module, never a user input problem.
+        raise RuntimeError(
+            f"bootstrap template placeholders {sorted(wanted)} do not match the rendered values {sorted(values)}"
+        )
+    return PLACEHOLDER.sub(lambda match: shlex.quote(values[match[1]]), template)
