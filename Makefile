@@ -41,7 +41,7 @@ bench: $(STAMP)
 
 ## run-app: serve the app locally with the in-process counter on http://127.0.0.1:8000
 run-app: $(STAMP)
-	cd app && ../$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000} 'visits:create_app()'
+	cd app && WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache out
