@@ -8,7 +8,7 @@ STACK ?= dev
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 
-.PHONY: preview test lint format bench run-app clean
+.PHONY: preview test lint format bench run-app clean policy-catalogue
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shipshape needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -45,3 +45,7 @@ run-app: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache out
+
+## policy-catalogue: regenerate the rule catalogue in policies/README.md from the registry
+policy-catalogue: $(STAMP)
+	cd policies && ../$(BIN)/python -m guardrails.catalogue --write

@@ -1,13 +1,52 @@
-"""Every rule of the pack, listed explicitly; names are unique."""
+"""Every rule of the pack, listed explicitly (no discovery, no registration by import side effect)."""
 
 from __future__ import annotations
 
-from guardrails.rules import ecr
+from guardrails.framework import Rule
+from guardrails.rules import ec2, ecr, ecs, iam, lb, logs
 
-ALL_POLICIES = (
+ALL_RULES: tuple[Rule, ...] = (
+    # The three guarantees, mandatory everywhere.
     ecr.SCAN_ON_PUSH,
     ecr.NO_PUBLIC_REPOSITORIES,
+    ecr.REPOSITORY_POLICY_NOT_PUBLIC,
+    iam.NO_WILDCARD_ACTIONS,
+    iam.NO_WILDCARD_RESOURCES,
+    iam.NO_PRIVILEGED_MANAGED_POLICIES,
+    iam.ROLE_TRUST_RESTRICTED,
+    # Advisory by default; policies/config/<stack>.json raises some of them.
+    ecr.IMMUTABLE_TAGS,
+    ecr.KMS_ENCRYPTION,
+    ecr.LIFECYCLE,
+    ec2.IMDSV2,
+    ec2.NO_SECRETS_IN_USER_DATA,
+    ec2.ENCRYPTED_VOLUMES,
+    ec2.NO_KEY_PAIR,
+    ec2.NO_WORLD_INGRESS,
+    ec2.APP_INGRESS_FROM_LOAD_BALANCER,
+    ecs.CONTAINER_INSIGHTS,
+    ecs.TASK_LOGGING,
+    ecs.TASK_NOT_PRIVILEGED,
+    ecs.TASK_NON_ROOT,
+    ecs.TASK_READ_ONLY_ROOT,
+    ecs.TASK_NO_SECRETS_IN_ENVIRONMENT,
+    ecs.TASK_PRIVATE_IMAGE,
+    ecs.TASK_SEPARATE_ROLES,
+    ecs.SERVICE_NO_PUBLIC_IP,
+    ecs.SERVICE_CIRCUIT_BREAKER,
+    lb.LISTENER_HTTPS,
+    lb.LISTENER_MODERN_TLS,
+    lb.DROP_INVALID_HEADERS,
+    lb.DELETION_PROTECTION,
+    lb.ACCESS_LOGS,
+    logs.LOG_GROUP_RETENTION,
 )
 
-_names = [policy.name for policy in ALL_POLICIES]
-assert len(_names) == len(set(_names)), f"duplicate rule names: {sorted(n for n in _names if _names.count(n) > 1)}"
+ALL_POLICIES = tuple(rule.policy for rule in ALL_RULES)
+RULES_BY_NAME = {rule.info.name: rule for rule in ALL_RULES}
+
+_names = [rule.info.name for rule in ALL_RULES]
+assert len(RULES_BY_NAME) == len(_names), f"duplicate rule names: {sorted({n for n in _names if _names.count(n) > 1})}"
+_modules = (ec2, ecr, ecs, iam, lb, logs)
+_unlisted = {rule.info.name for module in _modules for rule in module.RULES} - set(RULES_BY_NAME)
+assert not _unlisted, f"rules defined but not registered: {sorted(_unlisted)}"

@@ -1,0 +1,1 @@
+"""Rules grouped by AWS service; `guardrails.registry` lists every one explicitly."""

@@ -1,0 +1,200 @@
+"""The pack as the engine sees it: pulumi-policy's servicer in process, and __main__.py over gRPC."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from guardrails import PACK_NAME
+from guardrails.registry import ALL_POLICIES, RULES_BY_NAME
+from tests.policies.fixtures import COMPLIANT, REPOSITORY, ROLE, SECURITY_GROUP
+from tests.policies.harness import UNKNOWN, changed, document, urn_for
+
+POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+MANDATORY_RULES = {name for name, rule in RULES_BY_NAME.items() if rule.info.mandatory}
+
+
+def struct(props: dict) -> struct_pb2.Struct:
+    return json_format.ParseDict(props, struct_pb2.Struct())
+
+
+def analyze_request(resource_type: str, props: dict, name: str = "subject") -> proto.AnalyzeRequest:
+    return proto.AnalyzeRequest(
+        type=resource_type, properties=struct(props), urn=urn_for(resource_type, name), name=name
+    )
+
+
+def configure_request(config: dict) -> proto.ConfigureAnalyzerRequest:
+    request = proto.ConfigureAnalyzerRequest()
+    for name, entry in config.items():
+        level = entry.get("enforcementLevel", "advisory")
+        properties = {key: value for key, value in entry.items() if key != "enforcementLevel"}
+        request.policyConfig[name].CopyFrom(
+            proto.PolicyConfig(enforcementLevel=getattr(proto, level.upper()), properties=struct(properties))
+        )
+    return request
+
+
+@pytest.fixture
+def servicer() -> _PolicyAnalyzerServicer:
+    return _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", list(ALL_POLICIES), EnforcementLevel.ADVISORY)
+
+
+def levels(response) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    for diagnostic in response.diagnostics:
+        found.setdefault(diagnostic.policyName, set()).add(diagnostic.enforcementLevel)
+    return found
+
+
+def test_analyzer_info_lists_every_rule_with_its_level(servicer) -> None:
+    info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+    assert info.name == PACK_NAME
+    assert [policy.name for policy in info.policies] == list(RULES_BY_NAME)
+    mandatory = {policy.name for policy in info.policies if policy.enforcementLevel == proto.MANDATORY}
+    assert mandatory == MANDATORY_RULES
+    for policy in info.policies:
+        assert "exemptions" in json_format.MessageToDict(policy.configSchema)["properties"]
+        assert policy.remediation_steps and policy.severity != proto.POLICY_SEVERITY_UNSPECIFIED
+
+
+def test_cannot_judge_is_advisory_even_for_mandatory_rules(servicer) -> None:
+    props = changed(COMPLIANT[ROLE], ("inlinePolicies", 0, "policy"), UNKNOWN)
+    props["assumeRolePolicy"] = document({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"})
+    response = servicer.Analyze(analyze_request(ROLE, props), None)
+    assert levels(response) == {
+        "aws-iam-role-trust-restricted": {proto.MANDATORY},
+        "aws-iam-no-wildcard-actions": {proto.ADVISORY},
+        "aws-iam-no-wildcard-resources": {proto.ADVISORY},
+    }
+    unknown = [d.message for d in response.diagnostics if d.policyName == "aws-iam-no-wildcard-actions"]
+    assert unknown[0].startswith("can't run policy 'aws-iam-no-wildcard-actions'")
+    assert "cannot judge yet: inlinePolicies[0].policy unknown during preview" in unknown[0]
+
+
+def test_configured_level_exemptions_and_options_reach_the_rules(servicer) -> None:
+    servicer.Configure(
+        configure_request(
+            {
+                "aws-ec2-security-group-no-world-ingress": {"enforcementLevel": "mandatory", "allowedPorts": [443]},
+                "aws-iam-role-trust-restricted": {"enforcementLevel": "mandatory", "exemptions": ["*::legacy"]},
+            }
+        ),
+        None,
+    )
+    response = servicer.Analyze(analyze_request(SECURITY_GROUP, COMPLIANT[SECURITY_GROUP]), None)
+    assert levels(response) == {"aws-ec2-security-group-no-world-ingress": {proto.MANDATORY}}
+    public_trust = changed(
+        COMPLIANT[ROLE],
+        ("assumeRolePolicy",),
+        document({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}),
+    )
+    response = servicer.Analyze(analyze_request(ROLE, public_trust, name="legacy"), None)
+    assert levels(response) == {}
+    assert [item.policy_name for item in response.not_applicable] == ["aws-iam-role-trust-restricted"]
+
+
+def test_stack_analysis_names_the_repository(servicer) -> None:
+    repository = changed(COMPLIANT[REPOSITORY], ("imageScanningConfiguration", "scanOnPush"), False)
+    request = proto.AnalyzeStackRequest(
+        resources=[
+            proto.AnalyzerResource(
+                type=REPOSITORY, properties=struct(repository), urn=urn_for(REPOSITORY, "repo"), name="repo"
+            )
+        ]
+    )
+    response = servicer.AnalyzeStack(request, None)
+    by_rule = {d.policyName: d for d in response.diagnostics}
+    assert set(by_rule) == {"aws-ecr-repository-scan-on-push", "aws-ecr-repository-lifecycle-policy"}
+    assert by_rule["aws-ecr-repository-scan-on-push"].urn == urn_for(REPOSITORY, "repo")
+    assert by_rule["aws-ecr-repository-scan-on-push"].enforcementLevel == proto.MANDATORY
+
+
+def test_remediate_fixes_the_repository_through_the_servicer(servicer) -> None:
+    servicer.Configure(configure_request({"aws-ecr-repository-scan-on-push": {"enforcementLevel": "remediate"}}), None)
+    repository = changed(COMPLIANT[REPOSITORY], ("imageScanningConfiguration", "scanOnPush"), False)
+    response = servicer.Remediate(analyze_request(REPOSITORY, repository), None)
+    [remediation] = response.remediations
+    assert remediation.policyName == "aws-ecr-repository-scan-on-push"
+    assert json_format.MessageToDict(remediation.properties)["imageScanningConfiguration"] == {"scanOnPush": True}
+
+
+# --- the real thing: python __main__.py from policies/, as the CLI starts it ---------------------------
+
+
+@pytest.fixture(scope="module")
+def pack_server() -> Iterator[tuple[proto.AnalyzerStub, float]]:
+    environment = {
+        **os.environ,
+        "PULUMI_PROJECT": "shipshape",
+        "PULUMI_STACK": "dev",
+        "PULUMI_DRY_RUN": "true",
+        "PULUMI_CONFIG": "{}",
+    }
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "__main__.py"],
+        cwd=POLICIES_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            raise AssertionError(
+                f"pack did not print a port: {line!r} {process.stderr.read().decode() if process.stderr else ''}"
+            )
+        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+        grpc.channel_ready_future(channel).result(timeout=10)
+        yield proto.AnalyzerStub(channel), time.perf_counter() - started
+        channel.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_pack_process_serves_analyzer_info_for_every_rule(pack_server) -> None:
+    stub, startup_seconds = pack_server
+    started = time.perf_counter()
+    info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+    elapsed = time.perf_counter() - started
+    assert {policy.name for policy in info.policies} == set(RULES_BY_NAME)
+    assert startup_seconds < 15
+    assert elapsed < 1.0
+
+
+@pytest.mark.slow
+def test_pack_process_judges_a_hundred_resources_quickly(pack_server) -> None:
+    stub, _ = pack_server
+    config = json.loads((POLICIES_DIR / "config" / "prod.json").read_text())
+    request = proto.ConfigureAnalyzerRequest()
+    for name, entry in config.items():
+        if name == "all":
+            continue
+        entry = {"enforcementLevel": entry} if isinstance(entry, str) else entry
+        request.policyConfig[name].CopyFrom(configure_request({name: entry}).policyConfig[name])
+    stub.Configure(request)
+    requests = [
+        analyze_request(resource_type, props, name=f"r{index}")
+        for index, (resource_type, props) in enumerate(list(COMPLIANT.items()) * 5)
+    ][:100]
+    started = time.perf_counter()
+    responses = [stub.Analyze(request) for request in requests]
+    elapsed = time.perf_counter() - started
+    assert all(not response.diagnostics for response in responses)
+    assert elapsed < 2.0, f"100 Analyze calls took {elapsed:.2f}s"

@@ -1,0 +1,216 @@
+"""IAM rules: wildcard actions and resources, privileged managed policies, role trust."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.policies.fixtures import (
+    COMPLIANT,
+    IAM_POLICY,
+    LOGIN_STATEMENT,
+    POLICY_ATTACHMENT,
+    PULL_STATEMENT,
+    REPOSITORY_ARN,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    SESSION_MANAGER_PERMISSIONS,
+)
+from tests.policies.harness import DELETE, changed, document, judge
+
+ACTIONS = "aws-iam-no-wildcard-actions"
+RESOURCES = "aws-iam-no-wildcard-resources"
+MANAGED = "aws-iam-no-privileged-managed-policies"
+TRUST = "aws-iam-role-trust-restricted"
+
+
+def policy(*statements: dict) -> dict:
+    return changed(COMPLIANT[IAM_POLICY], ("policy",), document(LOGIN_STATEMENT, *statements))
+
+
+def allow(action: object, resource: object = REPOSITORY_ARN, **extra: object) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        pytest.param(allow("*", "*"), {ACTIONS, RESOURCES}, id="star-on-star"),
+        pytest.param(allow("*"), {ACTIONS}, id="star-action-on-named-resource"),
+        pytest.param(allow(["ecr:BatchGetImage", "*"]), {ACTIONS}, id="star-hidden-in-action-list"),
+        pytest.param(allow("ecr:*"), {ACTIONS}, id="service-star"),
+        pytest.param(
+            allow("iam:Pass*", "arn:aws:iam::123456789012:role/x"), {ACTIONS}, id="wildcard-reaching-pass-role"
+        ),
+        pytest.param(allow("IAM:PASS*", "arn:aws:iam::123456789012:role/x"), {ACTIONS}, id="wildcard-any-case"),
+        pytest.param(allow("iam:Put*Policy", "arn:aws:iam::123456789012:role/x"), {ACTIONS}, id="wildcard-inside-name"),
+        pytest.param(allow("s3:Get*", "arn:aws:s3:::bucket/*"), set(), id="read-wildcard-without-privileged-actions"),
+        pytest.param(allow("ecr:BatchGet*"), set(), id="narrow-wildcard"),
+        pytest.param({"Effect": "Allow", "NotAction": "iam:*", "Resource": REPOSITORY_ARN}, {ACTIONS}, id="not-action"),
+        pytest.param(
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, {ACTIONS, RESOURCES}, id="not-action-on-star"
+        ),
+        pytest.param(allow("s3:GetObject", "*"), {RESOURCES}, id="arn-action-on-star"),
+        pytest.param(allow("S3:GETOBJECT", "*"), {RESOURCES}, id="arn-action-on-star-any-case"),
+        pytest.param(allow("s3:GetObject", "arn:aws:*:*:*:*"), {RESOURCES}, id="arn-that-matches-everything"),
+        pytest.param(allow("s3:GetObject", ["arn:aws:s3:::b/*", "*"]), {RESOURCES}, id="star-hidden-in-resource-list"),
+        pytest.param(allow("ecr:GetAuthorizationToken", "*"), set(), id="star-only-action-on-star"),
+        pytest.param(allow("ssmmessages:OpenDataChannel", "*"), set(), id="ssm-messages-on-star"),
+        pytest.param(allow("logs:Create*", "*"), {RESOURCES}, id="wildcard-expanding-to-arn-actions-on-star"),
+        pytest.param(allow("ecr:MadeUpAction", "*"), {RESOURCES}, id="action-unknown-to-the-database-on-star"),
+        pytest.param(
+            {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::secret/*"},
+            {RESOURCES},
+            id="not-resource",
+        ),
+        pytest.param({"Effect": "Deny", "Action": "*", "Resource": "*"}, set(), id="deny-star-is-fine"),
+        pytest.param({"Effect": "Deny", "NotAction": "s3:*", "NotResource": "*"}, set(), id="deny-with-not-keys"),
+        pytest.param(
+            {"Resource": REPOSITORY_ARN, "Action": ["ecr:BatchGetImage"], "Effect": "Allow", "Sid": "KeysInAnyOrder"},
+            set(),
+            id="keys-in-any-order",
+        ),
+    ],
+)
+def test_permission_statements_fire_exactly(statement: dict, expected: set[str]) -> None:
+    assert judge(IAM_POLICY, policy(statement)).fired == expected
+
+
+@pytest.mark.parametrize("resource_type", [IAM_POLICY, ROLE_POLICY])
+def test_single_statement_object_and_string_fields(resource_type: str) -> None:
+    props = changed(
+        COMPLIANT[resource_type],
+        ("policy",),
+        json.dumps({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}),
+    )
+    assert judge(resource_type, props).fired == {ACTIONS, RESOURCES}
+
+
+def test_policy_as_dict_is_judged_like_json() -> None:
+    props = changed(COMPLIANT[IAM_POLICY], ("policy",), {"Statement": [allow("*", "*")]})
+    assert judge(IAM_POLICY, props).fired == {ACTIONS, RESOURCES}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("{", id="malformed"),
+        pytest.param('{"Statement": "nope"}', id="statement-is-a-string"),
+        pytest.param('{"Statement": [{"Effect": "Allow", "Resource": "*"}]}', id="no-action"),
+        pytest.param(
+            '{"Statement": [{"Effect": "Maybe", "Action": "s3:GetObject", "Resource": "*"}]}', id="bad-effect"
+        ),
+        pytest.param('{"Statement": [{"Effect": "Allow", "Action": [1], "Resource": "*"}]}', id="non-string-action"),
+    ],
+)
+def test_unreadable_permission_policy_is_a_finding_of_both_rules(text: str) -> None:
+    verdict = judge(IAM_POLICY, changed(COMPLIANT[IAM_POLICY], ("policy",), text))
+    assert verdict.fired == {ACTIONS, RESOURCES}
+
+
+def test_role_inline_policies_are_judged() -> None:
+    props = changed(COMPLIANT[ROLE], ("inlinePolicies", 0, "policy"), document(allow("iam:*", "*")))
+    verdict = judge(ROLE, props)
+    assert verdict.fired == {ACTIONS, RESOURCES}
+    assert "inlinePolicies[0] (task)" in verdict.text(ACTIONS)
+
+
+def test_role_inline_policy_placeholder_that_removes_policies_is_not_malformed() -> None:
+    props = changed(COMPLIANT[ROLE], ("inlinePolicies",), [{"name": "", "policy": ""}])
+    assert judge(ROLE, props).fired == set()
+
+
+def test_scoped_session_manager_policy_passes_with_default_options() -> None:
+    assert judge(ROLE_POLICY, {"role": "host", "policy": SESSION_MANAGER_PERMISSIONS}).fired == set()
+
+
+def test_session_manager_registration_on_star_fires_when_config_removes_the_allowance() -> None:
+    config = {RESOURCES: {"extraActionsAllowedOnWildcard": []}}
+    verdict = judge(ROLE_POLICY, {"role": "host", "policy": SESSION_MANAGER_PERMISSIONS}, config=config)
+    assert verdict.fired == {RESOURCES}
+    assert "ssm:UpdateInstanceInformation" in verdict.text(RESOURCES)
+
+
+def test_extra_actions_allowed_on_star_come_from_config() -> None:
+    config = {RESOURCES: {"extraActionsAllowedOnWildcard": ["s3:ListAllMyBuckets", "S3:GetObject"]}}
+    assert judge(IAM_POLICY, policy(allow("s3:GetObject", "*")), config=config).fired == set()
+
+
+def test_pull_statement_alone_passes() -> None:
+    assert judge(IAM_POLICY, changed(COMPLIANT[IAM_POLICY], ("policy",), document(PULL_STATEMENT))).fired == set()
+
+
+# --- managed policies -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arn", "privileged"),
+    [
+        pytest.param("arn:aws:iam::aws:policy/AdministratorAccess", True, id="admin"),
+        pytest.param("arn:aws:iam::aws:policy/PowerUserAccess", True, id="power-user"),
+        pytest.param("arn:aws:iam::aws:policy/IAMFullAccess", True, id="iam-full"),
+        pytest.param("arn:aws:iam::aws:policy/AmazonS3FullAccess", True, id="any-full-access"),
+        pytest.param("arn:aws:iam::aws:policy/job-function/SystemAdministrator", False, id="job-function-not-listed"),
+        pytest.param("arn:aws-us-gov:iam::aws:policy/AdministratorAccess", True, id="gov-partition"),
+        pytest.param("arn:aws-cn:iam::aws:policy/AdministratorAccess", True, id="china-partition"),
+        pytest.param("arn:aws:iam::aws:policy/service-role/AWSLambdaFullAccess", True, id="with-path"),
+        pytest.param("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", False, id="ssm-core"),
+        pytest.param("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", False, id="task-exec"),
+        pytest.param("arn:aws:iam::123456789012:policy/AdministratorAccess", False, id="customer-policy-same-name"),
+    ],
+)
+@pytest.mark.parametrize("resource_type", [ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT])
+def test_managed_policy_attachments(resource_type: str, arn: str, privileged: bool) -> None:
+    verdict = judge(resource_type, changed(COMPLIANT[resource_type], ("policyArn",), arn))
+    assert verdict.fired == ({MANAGED} if privileged else set())
+
+
+def test_role_managed_policy_arns_are_judged() -> None:
+    props = changed(
+        COMPLIANT[ROLE],
+        ("managedPolicyArns",),
+        ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/AdministratorAccess"],
+    )
+    verdict = judge(ROLE, props)
+    assert verdict.fired == {MANAGED}
+    assert "AdministratorAccess" in verdict.text(MANAGED)
+
+
+# --- trust -------------------------------------------------------------------------------------
+
+
+def trust(principal: object, **extra: object) -> dict:
+    return changed(
+        COMPLIANT[ROLE],
+        ("assumeRolePolicy",),
+        document({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("principal", "expected"),
+    [
+        pytest.param({"Service": "ec2.amazonaws.com"}, set(), id="ec2"),
+        pytest.param({"Service": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]}, set(), id="both-services"),
+        pytest.param({"Service": "lambda.amazonaws.com"}, {TRUST}, id="untrusted-service"),
+        pytest.param({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}, {TRUST}, id="untrusted-in-list"),
+        pytest.param("*", {TRUST}, id="public"),
+        pytest.param({"AWS": "*"}, {TRUST}, id="aws-star"),
+        pytest.param({"AWS": "arn:aws:iam::111122223333:root"}, set(), id="named-account"),
+    ],
+)
+def test_role_trust(principal: object, expected: set[str]) -> None:
+    assert judge(ROLE, trust(principal)).fired == expected
+
+
+def test_trusted_services_come_from_config() -> None:
+    config = {TRUST: {"trustedServices": ["lambda.amazonaws.com"]}}
+    assert judge(ROLE, trust({"Service": "lambda.amazonaws.com"}), config=config).fired == set()
+    assert judge(ROLE, trust({"Service": "ec2.amazonaws.com"}), config=config).fired == {TRUST}
+
+
+def test_missing_trust_policy_is_a_finding() -> None:
+    assert judge(ROLE, changed(COMPLIANT[ROLE], ("assumeRolePolicy",), DELETE)).fired == {TRUST}
