@@ -3,9 +3,11 @@ the analyzer gRPC protocol: GetAnalyzerInfo, Configure, Analyze per resource, An
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -20,6 +22,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
 from preflight.model import ADVISORY, DISABLED, MANDATORY, REMEDIATE, Diagnostic, PolicyInfo, RecordedResource
+from preflight.recorder import ORGANIZATION, STACK_TYPE
 
 LEVELS = {
     analyzer_pb2.ADVISORY: ADVISORY,
@@ -34,7 +37,8 @@ SEVERITIES = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-CANNOT_JUDGE_MARKERS = ("can't run policy", "cannot judge yet")
+CANNOT_JUDGE_PREFIX = "cannot judge yet"
+PROVIDER_PREFIX = "pulumi:providers:"
 START_TIMEOUT_SECONDS = 60.0
 MAX_MESSAGE = 400 * 1024 * 1024
 CHANNEL_OPTIONS = [("grpc.max_send_message_length", MAX_MESSAGE), ("grpc.max_receive_message_length", MAX_MESSAGE)]
@@ -49,22 +53,47 @@ class PolicyConfigError(Exception):
 
 
 class PolicyPack:
-    """A running pack: `with PolicyPack(dir, ...) as pack: pack.info(); pack.analyze(...)`."""
+    """A running pack, spoken to as the engine speaks to it.
 
-    def __init__(self, pack_dir: Path, *, project: str, stack: str, config: Mapping[str, str], dry_run: bool) -> None:
+    with PolicyPack(ROOT / "policies", project="shipshape", stack="dev", config=rec.config) as pack:
+        levels = pack.configure(policy_config)
+        diagnostics = pack.analyze(rec.resources)
+    """
+
+    def __init__(
+        self,
+        pack_dir: Path,
+        *,
+        project: str,
+        stack: str,
+        config: Mapping[str, str],
+        dry_run: bool = True,
+        secret_keys: Iterable[str] = (),
+    ) -> None:
         self.pack_dir = Path(pack_dir).resolve()
+        self.project = project
+        self.stack = stack
+        self.config = dict(config)
+        self.dry_run = dry_run
+        self.secret_keys = sorted(secret_keys)
+        # What the CLI sets for a policy pack plugin; the pack's runtime settings come from these.
         self.env = {
             **os.environ,
             "PULUMI_PROJECT": project,
             "PULUMI_STACK": stack,
+            "PULUMI_ORGANIZATION": ORGANIZATION,
             "PULUMI_DRY_RUN": "true" if dry_run else "false",
-            "PULUMI_CONFIG": json.dumps(dict(config)),
+            "PULUMI_CONFIG": json.dumps(self.config),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(self.secret_keys),
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._info: analyzer_pb2.AnalyzerInfo | None = None
+        self._stderr: list[bytes] = []
+        self._first_line: queue.Queue[bytes] = queue.Queue()
+        self._stderr_reader: threading.Thread | None = None
 
     def __enter__(self) -> PolicyPack:
         self.start()
@@ -73,69 +102,107 @@ class PolicyPack:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def start(self) -> None:
+    @property
+    def stack_urn(self) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{STACK_TYPE}::{self.project}-{self.stack}"
+
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        """Start `python -u __main__.py` in the pack directory and connect to the port it prints."""
+        self.launch()
+        self.connect(timeout)
+
+    def launch(self) -> None:
+        """Start the pack's process without waiting for it, so its imports overlap other work."""
         main = self.pack_dir / "__main__.py"
         if not main.is_file():
             raise AnalyzerError(f"policy pack: no __main__.py in {self.pack_dir}")
-        # As the CLI does: the pack's own directory, `python __main__.py`, the port on its first line.
         self.process = subprocess.Popen(
             [sys.executable, "-u", "__main__.py"],
             cwd=self.pack_dir,
             env=self.env,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        lines: queue.Queue[bytes] = queue.Queue()
-        threading.Thread(target=lambda: lines.put(self.process.stdout.readline()), daemon=True).start()
+        process = self.process
+        # Drained continuously so a chatty pack can never block on a full stderr pipe.
+        self._stderr_reader = threading.Thread(
+            target=lambda: self._stderr.extend(iter(process.stderr.readline, b"")), daemon=True
+        )
+        self._stderr_reader.start()
+        threading.Thread(target=lambda: self._first_line.put(process.stdout.readline()), daemon=True).start()
+
+    def connect(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        """Wait for the launched pack's port (its first line on stdout) and open the channel."""
+        process = self.process
+        if process is None:
+            raise AnalyzerError("the policy pack is not launched")
+        lines = self._first_line
         try:
-            first = lines.get(timeout=START_TIMEOUT_SECONDS)
+            first = lines.get(timeout=timeout)
         except queue.Empty:
             self.stop()
             raise AnalyzerError(
-                f"policy pack in {self.pack_dir} printed no port within {START_TIMEOUT_SECONDS:.0f} s"
+                f"policy pack in {self.pack_dir} printed no port within {timeout:.0f} s{self._stderr_tail()}"
             ) from None
         if not first.strip().isdigit():
-            stderr = self._stderr()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+            said = first.decode(errors="replace").strip()
+            message = (
+                f"policy pack in {self.pack_dir} failed to start"
+                + (f" (it printed {said!r} instead of a port)" if said else "")
+                + self._stderr_tail()
+            )
+            self.stop()
+            raise AnalyzerError(message)
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{int(first)}", options=CHANNEL_OPTIONS)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
             self.stop()
             raise AnalyzerError(
-                f"policy pack in {self.pack_dir} failed to start:\n{stderr or first.decode(errors='replace')}"
-            )
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{int(first)}", options=CHANNEL_OPTIONS)
-        grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_SECONDS)
+                f"policy pack in {self.pack_dir} did not accept connections on port {int(first)}"
+            ) from None
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
-    def _stderr(self) -> str:
-        if self.process is None or self.process.stderr is None:
-            return ""
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            return ""
-        return self.process.stderr.read().decode(errors="replace").strip()
+    def _stderr_tail(self, lines: int = 40) -> str:
+        if self._stderr_reader is not None and self.process is not None and self.process.poll() is not None:
+            self._stderr_reader.join(timeout=5)  # the pack has exited: let the reader reach the end
+        text = b"".join(self._stderr[-lines:]).decode(errors="replace").strip()
+        return f":\n{text}" if text else ""
 
     def stop(self) -> None:
+        """Close the channel and end the pack: SIGINT (its server's own clean stop), then terminate."""
         if self.channel is not None:
             self.channel.close()
             self.channel = None
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
-            self.process = None
+        process, self.process = self.process, None
+        if process is None:
+            return
+        for stop in (lambda: process.send_signal(signal.SIGINT), process.terminate, process.kill):
+            if process.poll() is not None:
+                break
+            stop()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        process.wait()
+        if self._stderr_reader is not None:
+            self._stderr_reader.join(timeout=5)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
-    def _call(self, method: str, request: Any) -> Any:
-        assert self.stub is not None, "the pack is not started"
+    def _call(self, method: str, request: Any, *, optional: bool = False) -> Any:
+        if self.stub is None:
+            raise AnalyzerError("the policy pack is not started")
         try:
             return getattr(self.stub, method)(request)
         except grpc.RpcError as error:
-            raise AnalyzerError(f"policy pack {method} failed: {error.details() or error.code()}") from None
+            if optional and error.code() == grpc.StatusCode.UNIMPLEMENTED:
+                return None
+            details = error.details() if hasattr(error, "details") else str(error)
+            raise AnalyzerError(f"policy pack {method} failed: {details}{self._stderr_tail(10)}") from None
 
     def info(self) -> analyzer_pb2.AnalyzerInfo:
         if self._info is None:
@@ -147,7 +214,8 @@ class PolicyPack:
         return response.version
 
     def configure(self, policy_config: Mapping[str, Any] | None) -> dict[str, str]:
-        """Apply a policy-pack-config document the way the CLI does; returns rule -> level."""
+        """Apply a policy-pack-config document the way the CLI does, then tell the pack which stack it
+        judges (ConfigureStack); returns rule -> enforcement level."""
         levels, properties = resolve_policy_config(self.info(), policy_config or {})
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, level in levels.items():
@@ -155,6 +223,19 @@ class PolicyPack:
             config.properties.update(properties.get(name, {}))
             request.policyConfig[name].CopyFrom(config)
         self._call("Configure", request)
+        self._call(
+            "ConfigureStack",
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=self.stack,
+                project=self.project,
+                organization=ORGANIZATION,
+                dry_run=self.dry_run,
+                config=self.config,
+                config_secret_keys=self.secret_keys,
+                tags={"pulumi:project": self.project, "pulumi:runtime": "python"},
+            ),
+            optional=True,  # packs built on older pulumi-policy do not implement it; the CLI carries on too
+        )
         return levels
 
     def analyze(
@@ -164,24 +245,97 @@ class PolicyPack:
         progress: Callable[[int, int], None] | None = None,
         workers: int = 4,
     ) -> list[Diagnostic]:
+        """Analyze every resource (the Stack first, as the engine registers it), then AnalyzeStack once."""
         by_urn = {r.urn: r for r in resources}
-        requests = [_analyze_request(r, by_urn) for r in resources]
+        requests = [self._stack_request()] + [self._analyze_request(r, by_urn) for r in resources]
         diagnostics: list[Diagnostic] = []
-        done = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for resource, response in zip(
-                resources, pool.map(lambda q: self._call("Analyze", q), requests), strict=True
-            ):
-                diagnostics.extend(_diagnostics(response, resource.urn))
-                done += 1
-                if progress is not None:
+            responses = pool.map(lambda request: self._call("Analyze", request), requests)
+            for done, (request, response) in enumerate(zip(requests, responses, strict=True)):
+                diagnostics.extend(_diagnostics(response, request.urn))
+                if progress is not None and done:
                     progress(done, len(resources))
-        stack = analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, by_urn) for r in resources])
+        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
         diagnostics.extend(_diagnostics(self._call("AnalyzeStack", stack), ""))
         return diagnostics
 
+    def _stack_request(self) -> analyzer_pb2.AnalyzeRequest:
+        return analyzer_pb2.AnalyzeRequest(
+            type=STACK_TYPE, properties=struct_pb2.Struct(), urn=self.stack_urn, name=f"{self.project}-{self.stack}"
+        )
+
+    def _provider(
+        self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
+    ) -> analyzer_pb2.AnalyzerProviderResource | None:
+        if resource.type.startswith(PROVIDER_PREFIX) or not resource.custom:
+            return None
+        if resource.provider:
+            provider = by_urn.get(resource.provider.rsplit("::", 1)[0])
+            if provider is None:
+                return None
+            return analyzer_pb2.AnalyzerProviderResource(
+                type=provider.type, properties=provider.inputs_struct, urn=provider.urn, name=provider.name
+            )
+        # The engine's default provider for the package, configured from the stack's `<package>:` keys.
+        package = resource.type.split(":", 1)[0]
+        properties = struct_pb2.Struct()
+        properties.update(
+            {key.split(":", 1)[1]: value for key, value in self.config.items() if key.startswith(f"{package}:")}
+        )
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=f"{PROVIDER_PREFIX}{package}",
+            properties=properties,
+            urn=f"urn:pulumi:{self.stack}::{self.project}::{PROVIDER_PREFIX}{package}::default",
+            name="default",
+        )
+
+    def _analyze_request(
+        self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
+    ) -> analyzer_pb2.AnalyzeRequest:
+        return analyzer_pb2.AnalyzeRequest(
+            type=resource.type,
+            properties=resource.inputs_struct,
+            urn=resource.urn,
+            name=resource.name,
+            options=_options(resource),
+            provider=self._provider(resource, by_urn),
+        )
+
+    def _stack_resources(
+        self, resources: list[RecordedResource], by_urn: Mapping[str, RecordedResource]
+    ) -> list[analyzer_pb2.AnalyzerResource]:
+        """What AnalyzeStack sees: every resource but providers, with its outputs (as after a preview)."""
+        judged = [
+            analyzer_pb2.AnalyzerResource(
+                type=STACK_TYPE, properties=struct_pb2.Struct(), urn=self.stack_urn, name=f"{self.project}-{self.stack}"
+            )
+        ]
+        for resource in resources:
+            if resource.type.startswith(PROVIDER_PREFIX):
+                continue
+            properties = struct_pb2.Struct()
+            properties.update(resource.outputs)
+            judged.append(
+                analyzer_pb2.AnalyzerResource(
+                    type=resource.type,
+                    properties=properties,
+                    urn=resource.urn,
+                    name=resource.name,
+                    options=_options(resource),
+                    provider=self._provider(resource, by_urn),
+                    parent=resource.parent,
+                    dependencies=list(resource.dependencies),
+                    propertyDependencies={
+                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+                        for key, urns in resource.property_dependencies.items()
+                    },
+                )
+            )
+        return judged
+
 
 def policies_of(info: analyzer_pb2.AnalyzerInfo, levels: Mapping[str, str] | None = None) -> list[PolicyInfo]:
+    """The pack's rules as `PolicyInfo`, at the levels the policy config resolved (or the pack's own)."""
     found = []
     for policy in info.policies:
         schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
@@ -205,114 +359,117 @@ def policies_of(info: analyzer_pb2.AnalyzerInfo, levels: Mapping[str, str] | Non
 def resolve_policy_config(
     info: analyzer_pb2.AnalyzerInfo, document: Mapping[str, Any]
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    """Levels and options per rule: defaults, then `all`, then the rule's own entry; options checked
-    against the rule's configSchema with its defaults applied."""
+    """Levels and options per rule, as the CLI resolves a policy-pack-config file: the rule's own level,
+    the pack's initial config, then `all`, then the rule's entry (a level, or an object with an optional
+    `enforcementLevel` and options). Options get the configSchema's defaults and are validated against
+    it. Every unknown rule, bad level and bad option is reported in one PolicyConfigError."""
     names = {policy.name: policy for policy in info.policies}
     problems: list[str] = []
-    unknown = sorted(set(document) - set(names) - {"all"})
-    problems.extend(f"{name}: no such rule in policy pack {info.name}" for name in unknown)
+    problems.extend(
+        f"{name}: no such rule in policy pack {info.name}" for name in sorted(set(document) - set(names) - {"all"})
+    )
 
     def level_of(key: str, value: Any) -> str | None:
-        level = value.get("enforcementLevel") if isinstance(value, Mapping) else value
-        if level is None and isinstance(value, Mapping):
+        if isinstance(value, Mapping):
+            if "enforcementLevel" not in value:
+                return None
+            value = value["enforcementLevel"]
+        if value not in LEVEL_VALUES:
+            problems.append(f"{key}: enforcement level {value!r} is not one of {', '.join(LEVEL_VALUES)}")
             return None
-        if level not in LEVEL_VALUES:
-            problems.append(f"{key}: enforcement level {level!r} is not one of {', '.join(LEVEL_VALUES)}")
-            return None
-        return level
+        return value
 
+    if isinstance(document.get("all"), Mapping):
+        problems.append("all: must be an enforcement level, not an object")
     all_level = level_of("all", document["all"]) if "all" in document else None
     levels: dict[str, str] = {}
     properties: dict[str, dict[str, Any]] = {}
     for name, policy in names.items():
         level = LEVELS.get(policy.enforcementLevel, ADVISORY)
-        initial = info.initialConfig.get(name) if name in info.initialConfig else None
         options: dict[str, Any] = {}
-        if initial is not None:
+        if name in info.initialConfig:
+            initial = info.initialConfig[name]
             level = LEVELS.get(initial.enforcementLevel, level)
             options.update(json_format.MessageToDict(initial.properties))
         if all_level is not None:
             level = all_level
         entry = document.get(name)
         if entry is not None:
-            own = level_of(name, entry)
-            level = own or level
-            if isinstance(entry, Mapping):
-                options.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            if not isinstance(entry, str | Mapping):
+                problems.append(f"{name}: expected an enforcement level or an object, got {json.dumps(entry)}")
+            else:
+                level = level_of(name, entry) or level
+                if isinstance(entry, Mapping):
+                    options.update({key: value for key, value in entry.items() if key != "enforcementLevel"})
         schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
         for key, spec in (schema.get("properties") or {}).items():
             if key not in options and isinstance(spec, Mapping) and "default" in spec:
                 options[key] = spec["default"]
-        if schema:
-            full = {"type": "object", **schema}
-            for error in jsonschema.Draft7Validator(full).iter_errors(options):
-                where = ".".join(str(p) for p in error.absolute_path) or "(options)"
+        if schema.get("properties"):
+            validator = jsonschema.Draft7Validator({"type": "object", **schema})
+            for error in sorted(validator.iter_errors(options), key=lambda e: list(e.absolute_path)):
+                where = ".".join(str(part) for part in error.absolute_path) or "(options)"
                 problems.append(f"{name}: {where}: {error.message}")
         elif options:
             problems.append(f"{name}: takes no options, got {', '.join(sorted(options))}")
         levels[name] = level
         properties[name] = options
     if problems:
-        raise PolicyConfigError("\n".join(problems))
+        raise PolicyConfigError("policy config problems:\n  " + "\n  ".join(problems))
     return levels, properties
 
 
-def _provider(
-    resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
-) -> analyzer_pb2.AnalyzerProviderResource | None:
-    urn = resource.provider.rsplit("::", 1)[0] if resource.provider else ""
-    provider = by_urn.get(urn)
-    if provider is None:
-        return None
-    return analyzer_pb2.AnalyzerProviderResource(
-        type=provider.type, properties=provider.inputs_struct, urn=provider.urn, name=provider.name
-    )
+def _seconds(duration: str) -> float:
+    """A Go duration ("5m", "1h30m", "90s") in seconds, as the engine converts custom timeouts."""
+    total, number = 0.0, ""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    for char in duration.strip():
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            return 0.0
+    return total + (float(number) if number else 0.0)
 
 
-def _analyze_request(resource: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> analyzer_pb2.AnalyzeRequest:
-    return analyzer_pb2.AnalyzeRequest(
-        type=resource.type,
-        properties=resource.inputs_struct,
-        urn=resource.urn,
-        name=resource.name,
-        options=analyzer_pb2.AnalyzerResourceOptions(),
-        provider=_provider(resource, by_urn),
-    )
-
-
-def _stack_resource(
-    resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
-) -> analyzer_pb2.AnalyzerResource:
-    return analyzer_pb2.AnalyzerResource(
-        type=resource.type,
-        properties=resource.inputs_struct,
-        urn=resource.urn,
-        name=resource.name,
-        options=analyzer_pb2.AnalyzerResourceOptions(),
-        provider=_provider(resource, by_urn),
+def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    options = resource.options
+    timeouts = options.get("customTimeouts") or {}
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(options.get("protect", False)),
+        ignoreChanges=list(options.get("ignoreChanges", ())),
+        deleteBeforeReplace=bool(options.get("deleteBeforeReplace", False)),
+        deleteBeforeReplaceDefined="deleteBeforeReplace" in options,
+        additionalSecretOutputs=list(options.get("additionalSecretOutputs", ())),
+        aliases=list(options.get("aliases", ())),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            **{key: _seconds(value) for key, value in timeouts.items()}
+        )
+        if timeouts
+        else None,
         parent=resource.parent,
-        dependencies=list(resource.dependencies),
-        propertyDependencies={
-            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
-            for key, urns in resource.property_dependencies.items()
-        },
     )
+
+
+def is_cannot_judge(message: str, description: str = "") -> bool:
+    """pulumi-policy's own preview message, or a rule's reason that starts with "cannot judge yet"."""
+    if "can't run policy" in message and "during preview" in message:
+        return True
+    reason = message[len(description) :] if description and message.startswith(description) else message
+    return reason.strip().lower().startswith(CANNOT_JUDGE_PREFIX)
 
 
 def _diagnostics(response: analyzer_pb2.AnalyzeResponse, urn: str) -> Iterable[Diagnostic]:
     for diagnostic in response.diagnostics:
-        message = diagnostic.message
         yield Diagnostic(
             policy=diagnostic.policyName,
             level=LEVELS.get(diagnostic.enforcementLevel, ADVISORY),
             urn=diagnostic.urn or urn,
-            message=message,
+            message=diagnostic.message,
             severity=SEVERITIES.get(diagnostic.severity, ""),
             description=diagnostic.description,
             pack=diagnostic.policyPackName,
-            cannot_judge=any(marker in message for marker in CANNOT_JUDGE_MARKERS),
+            cannot_judge=is_cannot_judge(diagnostic.message, diagnostic.description),
         )
-
-
-def empty_struct() -> struct_pb2.Struct:
-    return struct_pb2.Struct()

@@ -88,10 +88,18 @@ def run(args: argparse.Namespace) -> int:
     baseline = _read_json(args.baseline) if args.baseline else None
 
     config = load_stack_config(project_dir, args.stack)
-    progress(f"recording stack {args.stack}{' with unknown outputs' if args.unknowns else ''}")
-    recording = record(project_dir, args.stack, unknowns=args.unknowns, program=args.program, config=config)
-    progress(f"recorded {len(recording.resources)} resources; starting policy pack {pack_dir.name}/")
-    with PolicyPack(pack_dir, project=config.project, stack=config.stack, config=config.values, dry_run=True) as pack:
+    pack = PolicyPack(
+        pack_dir, project=config.project, stack=config.stack, config=config.values, secret_keys=config.secret_keys
+    )
+    # The pack's start-up (its imports) runs while the program is recorded.
+    pack.launch()
+    try:
+        progress(f"recording stack {args.stack}{' with unknown outputs' if args.unknowns else ''}")
+        recording = record(project_dir, args.stack, unknowns=args.unknowns, program=args.program, config=config)
+        for warning in recording.warnings:
+            progress(f"program warning: {warning}")
+        progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
+        pack.connect()
         levels = pack.configure(policy_config)
         policies = policies_of(pack.info(), levels)
         step = max(1, len(recording.resources) // 10)
@@ -102,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
         diagnostics = pack.analyze(recording.resources, progress=analyzing)
         pack_name = pack.info().name
+    finally:
+        pack.stop()
     report = Report(
         project=recording.project,
         stack=recording.stack,
@@ -114,9 +124,15 @@ def run(args: argparse.Namespace) -> int:
         unknowns=args.unknowns,
         elapsed_seconds=time.perf_counter() - started,
     )
-    diff = renderers.compare(baseline, report) if renderers and baseline is not None else None
+    try:
+        diff = renderers.compare(baseline, report) if renderers and baseline is not None else None
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"{args.baseline}: not a preflight JSON report ({error})") from None
     if args.output_dir and renderers:
-        written = renderers.write_all(report, args.output_dir, diff=diff)
+        try:
+            written = renderers.write_all(report, args.output_dir, diff=diff)
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"--output-dir {args.output_dir}: {error}") from None
         progress(f"wrote {', '.join(_display(p) for p in written)}")
     if args.format == "text":
         sys.stdout.write(render_text(report))

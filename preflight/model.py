@@ -38,6 +38,9 @@ class RecordedResource:
     """The same inputs deserialized to plain Python values, for assertions and reports."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """What the mocks answered: the outputs the rest of the program saw."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Resource options the engine passes to the pack (protect, ignoreChanges, deleteBeforeReplace,
+    additionalSecretOutputs, aliases, customTimeouts, retainOnDelete); only those set are present."""
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,46 @@
-"""Record: run the Pulumi program in-process under mocks and keep every RegisterResourceRequest as
-the engine would receive it."""
+"""Record: run the Pulumi program in-process under type-aware mocks and keep every
+RegisterResourceRequest exactly as the engine would receive it.
+
+    rec = record(ROOT, "dev")                      # the dev stack, every output known
+    rec = record(ROOT, "dev", unknowns=True)       # computed outputs unknown, as in a first preview
+    rec.one("aws:ecr/repository:Repository").inputs["imageScanningConfiguration"]
+
+The program runs as the Python language host runs it: `__main__.py` via runpy with `__name__ ==
+"__main__"`, the project directory as working directory and first on sys.path, inside a Stack
+resource, with the stack's config set the way the CLI passes it. Always as a preview (`is_dry_run()`
+is true), because that is what `pulumi preview` and the pull-request check run. `record` can be called
+any number of times in one process: the runtime's globals are reset around every run.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import runpy
 import sys
+import threading
+import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.mocks import StackMocks
+from preflight.mocks import REMOTE_COMPONENTS, StackMocks, UnknownInvokeError
 from preflight.model import RecordedResource
 from preflight.stack_config import StackConfig, load_stack_config
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+ORGANIZATION = "organization"
+"""The organization a local-backend stack belongs to; preflight has no backend."""
 
 
 class ProgramError(Exception):
@@ -34,74 +53,184 @@ class ProgramError(Exception):
 
 @dataclass
 class Recording:
+    """What one run of the program registered, in registration order (the Stack itself excluded)."""
+
     project: str
     stack: str
     config: dict[str, str]
+    """The string config map the program was given."""
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    """Stack exports (`pulumi.export`), resolved; unknown ones are the engine's sentinel string."""
+    warnings: list[str] = field(default_factory=list)
+    """Messages the program logged with `pulumi.log.warn`."""
+    unknowns: bool = False
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
 
     def one(self, type_: str, name: str | None = None) -> RecordedResource:
+        """The single resource of `type_` (named `name`); LookupError naming what was found otherwise."""
         found = [r for r in self.by_type(type_) if name is None or r.name == name]
         if len(found) != 1:
-            raise LookupError(f"expected one {type_}{' named ' + name if name else ''}, found {len(found)}")
+            names = ", ".join(r.name for r in self.by_type(type_)) or "none"
+            wanted = f"{type_} named {name}" if name else type_
+            raise LookupError(f"expected one {wanted}, found {len(found)} (registered {type_}: {names})")
         return found[0]
 
+    def by_urn(self, urn: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise LookupError(f"no resource with URN {urn}")
 
-class RecordingMonitor(mocks.MockMonitor):
-    """A mock monitor that keeps each registration exactly as sent."""
-
-    def __init__(self, mock: pulumi.runtime.Mocks) -> None:
-        super().__init__(mock)
-        self.recorded: list[RecordedResource] = []
-        self.stack_outputs: dict[str, Any] = {}
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            return response
-        registration = self.resources.get(response.urn)
-        inputs = _plain(json_format.MessageToDict(request.object))
-        self.recorded.append(
-            RecordedResource(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                custom=bool(request.custom),
-                parent=request.parent,
-                provider=request.provider,
-                dependencies=tuple(request.dependencies),
-                property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
-                inputs_struct=request.object,
-                inputs=inputs,
-                outputs=dict(registration.state) if registration else {},
-            )
-        )
-        return response
-
-    def RegisterResourceOutputs(self, request):
-        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
-            self.stack_outputs = _plain(json_format.MessageToDict(request.outputs))
-        return super().RegisterResourceOutputs(request)
+    def children(self, parent: RecordedResource) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == parent.urn]
 
 
-def _plain(value: Any) -> Any:
-    """Engine values as plain Python: secrets unwrapped, unknowns left as the sentinel string."""
+def plain(value: Any) -> Any:
+    """Engine values as plain Python: secrets unwrapped, unknowns left as the sentinel string, whole
+    numbers as ints (a Struct only has doubles)."""
+    if isinstance(value, struct_pb2.Struct):
+        value = json_format.MessageToDict(value)
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _plain(value.get("value"))
-        return {key: _plain(item) for key, item in value.items()}
+            return plain(value.get("value"))
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
+def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
+    """The resource options the engine hands to analyzers, only those the program set."""
+    options: dict[str, Any] = {}
+    if request.HasField("protect"):
+        options["protect"] = request.protect
+    if request.ignoreChanges:
+        options["ignoreChanges"] = list(request.ignoreChanges)
+    if request.deleteBeforeReplaceDefined:
+        options["deleteBeforeReplace"] = request.deleteBeforeReplace
+    if request.additionalSecretOutputs:
+        options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+    aliases = list(request.aliasURNs) + [alias.urn for alias in request.aliases if alias.urn]
+    if aliases:
+        options["aliases"] = aliases
+    if request.HasField("customTimeouts"):
+        timeouts = request.customTimeouts
+        options["customTimeouts"] = {
+            key: getattr(timeouts, key) for key in ("create", "update", "delete") if getattr(timeouts, key)
+        }
+    if request.HasField("retainOnDelete"):
+        options["retainOnDelete"] = request.retainOnDelete
+    return options
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """A mock resource monitor that keeps each registration exactly as sent.
+
+    Outputs are the input Struct itself (so secret and unknown inputs stay secret and unknown, as the
+    engine echoes them) plus the values `StackMocks.computed` adds. Local components get no outputs:
+    the engine computes nothing for them.
+    """
+
+    mocks: StackMocks
+
+    def __init__(self, stack_mocks: StackMocks) -> None:
+        super().__init__(stack_mocks)
+        self.recorded: list[RecordedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self._by_urn: dict[str, RecordedResource] = {}
+        self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine names them: parent types joined by `$`, but never the root Stack's type
+        # (MockMonitor prepends that too, giving URNs no real deployment has).
+        if parent and parent.split("::")[2] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:
+        try:
+            return super().Invoke(request)
+        except UnknownInvokeError as error:
+            # A failed check is how a provider refuses an invoke; the SDK raises it in the program.
+            return resource_pb2.ResourceInvokeResponse(failures=[provider_pb2.CheckFailure(reason=str(error))])
+
+    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        inputs = plain(request.object)
+        resource_id = ""
+        outputs = struct_pb2.Struct()
+        if request.custom or request.remote:
+            resource_id, computed = self.mocks.computed(request.type, request.name, urn, inputs)
+            if request.type not in REMOTE_COMPONENTS:
+                outputs.CopyFrom(request.object)
+            outputs.update(computed)
+        state = plain(outputs)
+        recorded = RecordedResource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            provider=request.provider,
+            dependencies=tuple(request.dependencies),
+            property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+            inputs_struct=request.object,
+            inputs=inputs,
+            outputs=state,
+            options=_options(request),
+        )
+        with self._lock:
+            self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+            self.recorded.append(recorded)
+            self._by_urn[urn] = recorded
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=outputs)
+
+    def RegisterResourceOutputs(self, request: resource_pb2.RegisterResourceOutputsRequest) -> Any:
+        outputs = plain(request.outputs)
+        if request.urn.split("::")[2] == STACK_TYPE:
+            self.stack_outputs = outputs
+        else:
+            # A component's outputs are what it registers; the engine keeps them as its state.
+            with self._lock:
+                component = self._by_urn.get(request.urn)
+                if component is not None:
+                    component.outputs.update(outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+class _ProgramLog(logging.Handler):
+    """Collects what the program logs through `pulumi.log` (the mock engine sends it to a logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        (self.errors if record.levelno >= logging.ERROR else self.warnings).append(record.getMessage())
+
+
+# Which project directory the importable modules now in sys.modules (components.*) came from.
+_loaded_from: dict[str, Path] = {}
+
+
 @contextlib.contextmanager
-def _project_on_path(project_dir: Path) -> Iterator[None]:
+def _as_language_host(project_dir: Path) -> Iterator[None]:
+    """The project directory as cwd and first on sys.path, like `pulumi` running `python __main__.py`."""
+    # Modules imported from another project directory (a test's copy of the project) would shadow
+    # this one's under the same name; forget them so this run imports its own.
+    for name, directory in list(_loaded_from.items()):
+        if directory != project_dir:
+            sys.modules.pop(name, None)
+            del _loaded_from[name]
+    before = set(sys.modules)
     previous_cwd = Path.cwd()
     sys.path.insert(0, str(project_dir))
     os.chdir(project_dir)
@@ -111,6 +240,19 @@ def _project_on_path(project_dir: Path) -> Iterator[None]:
         os.chdir(previous_cwd)
         with contextlib.suppress(ValueError):
             sys.path.remove(str(project_dir))
+        for name in set(sys.modules) - before:
+            origin = getattr(sys.modules[name], "__file__", None)
+            if origin and _in_project(origin, project_dir):
+                _loaded_from[name] = project_dir
+
+
+def _in_project(filename: str, project_dir: Path) -> bool:
+    """Whether a source file is the project's own code (not an installed package in its virtualenv)."""
+    path = Path(filename)
+    if not path.is_absolute():
+        return False
+    path = path.resolve()
+    return path.is_relative_to(project_dir) and "site-packages" not in path.parts
 
 
 def _reset_runtime() -> None:
@@ -127,38 +269,80 @@ def record(
     program: Path | None = None,
     config: StackConfig | None = None,
 ) -> Recording:
-    """Run the program for `stack` under type-aware mocks and return every registration."""
+    """Run the program for `stack` under type-aware mocks and return every registration.
+
+    `config_overrides` are merged over the stack file as if written there (`{"shipshape:cpu": 512}`);
+    `program` replaces `<project_dir>/__main__.py`; `config` skips loading the stack files. Raises
+    ConfigError for bad config and ProgramError when the program fails.
+    """
     project_dir = Path(project_dir).resolve()
     config = config or load_stack_config(project_dir, stack, config_overrides)
     program = Path(program or project_dir / "__main__.py").resolve()
+    if not program.is_file():
+        raise ProgramError(f"no program at {program}")
 
+    log = _ProgramLog()
+    logger = logging.getLogger("preflight.program")
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(log)
+
+    stack_mocks = StackMocks(config.region, unknowns=unknowns, project=config.project, stack=config.stack)
+    monitor = RecordingMonitor(stack_mocks)
     _reset_runtime()
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
-    monitor = RecordingMonitor(StackMocks(config.region, unknowns=unknowns))
-    pulumi.runtime.set_mocks(monitor.mocks, config.project, config.stack, preview=unknowns, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        stack_mocks,
+        config.project,
+        config.stack,
+        preview=True,
+        logger=logger,
+        monitor=monitor,
+        organization=ORGANIZATION,
+    )
+    runtime_settings.SETTINGS.root_directory = str(project_dir)
+    # set_mocks registered a Stack of its own; run_in_stack makes the one the program runs in.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-
-    with _project_on_path(project_dir):
-        try:
+    try:
+        with _as_language_host(project_dir):
             _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
-        except pulumi.RunError as error:
-            raise ProgramError(str(error)) from None
-        except Exception as error:
-            raise ProgramError(_describe(error)) from error
-        finally:
-            _reset_runtime()
+    except pulumi.RunError as error:
+        raise ProgramError(str(error)) from None
+    except Exception as error:
+        raise ProgramError(_describe(error, project_dir, program)) from error
+    finally:
+        _reset_runtime()
+        pulumi.runtime.set_all_config({}, [])
+        logger.removeHandler(log)
+    if log.errors:
+        raise ProgramError("the program logged errors:\n" + "\n".join(log.errors))
     return Recording(
         project=config.project,
         stack=config.stack,
         config=dict(config.values),
         resources=monitor.recorded,
         outputs=monitor.stack_outputs,
+        warnings=log.warnings,
+        unknowns=unknowns,
     )
 
 
-def _describe(error: BaseException) -> str:
-    # Pulumi wraps errors raised inside outputs; the innermost cause is the one that names the input.
-    while error.__cause__ is not None and not isinstance(error, pulumi.RunError):
+def _describe(error: BaseException, project_dir: Path, program: Path) -> str:
+    """One line for an unexpected error: where in the project it was raised, its type and message."""
+    # Pulumi re-raises errors from inside outputs with the original as the cause; that one names the input.
+    seen = {id(error)}
+    while error.__cause__ is not None and id(error.__cause__) not in seen and not isinstance(error, pulumi.RunError):
         error = error.__cause__
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[-1] if text else ''}"
+        seen.add(id(error))
+    if isinstance(error, pulumi.RunError):
+        return str(error)
+    where = ""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if Path(frame.filename).resolve() == program:
+            where = f"{program.name}:{frame.lineno}: "
+            break
+        if _in_project(frame.filename, project_dir):
+            where = f"{Path(frame.filename).resolve().relative_to(project_dir)}:{frame.lineno}: "
+            break
+    text = " ".join(str(error).split())
+    return f"{where}{type(error).__name__}: {text}" if text else f"{where}{type(error).__name__}"

