@@ -12,14 +12,15 @@ import re
 import shlex
 from pathlib import Path
 
+from components.settings import REGION
+from components.settings import REPOSITORY_NAME as REPOSITORY_PATH
+
 TEMPLATE = Path(__file__).resolve().parent / "bootstrap.sh.tmpl"
 # EC2 refuses user data above 16 KB (before base64).
 MAX_USER_DATA_BYTES = 16 * 1024
 
-REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d")
 # A private ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn].
 REGISTRY = re.compile(r"\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
-REPOSITORY_PATH = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 # An image tag's alphabet: what the registry component uses as the app version.
