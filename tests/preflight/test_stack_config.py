@@ -211,7 +211,7 @@ def test_repository_stacks_load() -> None:
         ("integer", "-3"),
         ("integer", " 512"),
         ("integer", "5_12"),
-        ("integer", "５１２"),
+        ("integer", "\uff15\uff11\uff12"),  # full-width digits
         ("integer", True),
         ("integer", 2.0),
         ("boolean", True),
