@@ -2,20 +2,20 @@
 
 A rule is a small pure function `rule(value) -> str | None`: None when AWS would accept the value, otherwise
 what is allowed, worded to follow "<name> = <value>: ". Callers name the value: the settings adapter with the
-config key, an Args class with its field (`check`), user data with its parameter. Every limit here is listed
-with its AWS source in docs/aws-limits.md.
+config key, an Args class with its field (components.checks.check), user data with its parameter. Every limit
+here is listed with its AWS source in docs/aws-limits.md.
 
-This module is a leaf: the standard library only, so anything may import it cheaply.
+A leaf: the standard library and components.checks only, so anything may import it cheaply.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-Rule = Callable[[Any], "str | None"]
+from components.checks import Rule, between, is_int, matches, one_of
 
 # --- ECS on Fargate -------------------------------------------------------------------------------
 
@@ -94,70 +94,6 @@ NAT_STRATEGIES = ("OnePerAz", "Single", "None")
 AVAILABILITY_ZONES = (2, 6)
 
 
-class ArgsError(ValueError):
-    """An Args field holds a value AWS would refuse; `owner.field = value: reason`."""
-
-    def __init__(self, owner: str, field: str, value: Any, reason: str) -> None:
-        self.owner, self.field, self.value, self.reason = owner, field, value, reason
-        super().__init__(f"{owner}.{field} = {value!r}: {reason}")
-
-
-def is_plain(value: Any) -> bool:
-    """Whether `value` is known now (no Output or other awaitable anywhere inside it)."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return True
-    if isinstance(value, Mapping):
-        return all(is_plain(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return all(is_plain(item) for item in value)
-    return False
-
-
-def check(owner: str, field: str, value: Any, rule: Rule) -> None:
-    """Raise ArgsError when a plain `value` breaks `rule`; values not known yet (Outputs) are skipped."""
-    if value is None or not is_plain(value):
-        return
-    reason = rule(value)
-    if reason is not None:
-        raise ArgsError(owner, field, value, reason)
-
-
-# --- rules ------------------------------------------------------------------------------------------
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def between(low: int, high: int, why: str = "") -> Rule:
-    """An integer from low to high (inclusive)."""
-
-    def rule(value: Any) -> str | None:
-        if not _is_int(value) or not low <= value <= high:
-            return f"must be {low} to {high}{why}"
-        return None
-
-    return rule
-
-
-def one_of(allowed: Iterable[Any]) -> Rule:
-    choices = tuple(allowed)
-
-    def rule(value: Any) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(map(str, choices))}"
-
-    return rule
-
-
-def matches(pattern: re.Pattern[str], what: str) -> Rule:
-    """A string the whole of which matches `pattern` (ASCII only); `what` describes it with an example."""
-
-    def rule(value: Any) -> str | None:
-        return None if isinstance(value, str) and pattern.fullmatch(value) else f"not {what}"
-
-    return rule
-
-
 port = between(*PORTS, " (the container runs without root and without capabilities)")
 architecture = one_of(ARCHITECTURES)
 capacity_provider = one_of(CAPACITY_PROVIDERS)
@@ -195,24 +131,13 @@ load_balancer_name = matches(
 )
 
 
-def at_least(low: int, name: str) -> Rule:
-    """An integer not below `low`, the value of the field or key `name`."""
-
-    def rule(value: Any) -> str | None:
-        if not _is_int(value) or value < low:
-            return f"must be at least {name} ({low})"
-        return None
-
-    return rule
-
-
 def count_between(low: int, high: int) -> Rule:
     """The desired count: from the lower to the upper autoscaling bound."""
 
     def rule(value: Any) -> str | None:
         if low > high:
             return None  # the bounds themselves are wrong, and reported there
-        if not _is_int(value) or not low <= value <= high:
+        if not is_int(value) or not low <= value <= high:
             return f"must be from the minimum ({low}) to the maximum ({high}) count"
         return None
 
@@ -222,7 +147,7 @@ def count_between(low: int, high: int) -> Rule:
 def health_check_timeout_below(interval: int) -> Rule:
     def rule(value: Any) -> str | None:
         reason = health_check_timeout(value)
-        if reason is None and _is_int(interval) and value >= interval:
+        if reason is None and is_int(interval) and value >= interval:
             return f"must be less than the health check interval ({interval} s)"
         return reason
 
@@ -231,7 +156,7 @@ def health_check_timeout_below(interval: int) -> Rule:
 
 def listener_ports(value: Any) -> str | None:
     low, high = LISTENER_PORTS
-    if not value or not all(_is_int(port) and low <= port <= high for port in value):
+    if not value or not all(is_int(port) and low <= port <= high for port in value):
         return f"must be one or more ports from {low} to {high}"
     if len(set(value)) != len(value):
         return "lists a port twice"
@@ -260,21 +185,6 @@ def environment_names(reserved: Iterable[str]) -> Rule:
     return rule
 
 
-def optional(rule: Rule) -> Rule:
-    """`rule`, or nothing at all (None)."""
-    return lambda value: None if value is None else rule(value)
-
-
-def each(rule: Rule) -> Rule:
-    """Every item of a list follows `rule`; the reason names each bad item."""
-
-    def check_items(value: Any) -> str | None:
-        reasons = [f"{item!r}: {reason}" for item in value if (reason := rule(item)) is not None]
-        return "; ".join(reasons) or None
-
-    return check_items
-
-
 def partition_of(region_name: str) -> str:
     """The partition a region belongs to (aws-cn for China, aws-us-gov for GovCloud, else aws)."""
     if region_name.startswith("cn-"):
@@ -291,19 +201,6 @@ def principal_or_account(value: Any) -> str | None:
     if principal_arn(value) is None:
         return None
     return "must be a 12-digit account id or an IAM root/role/user ARN; public principals are not allowed"
-
-
-def pairs(items: Iterable[Any]) -> tuple[dict[str, str], str | None]:
-    """`NAME=value` strings as a mapping, or the reason they are not."""
-    found: dict[str, str] = {}
-    for item in items:
-        name, sep, value = str(item).partition("=")
-        if not sep or not name:
-            return {}, f"{item!r} is not NAME=value"
-        if name in found:
-            return {}, f"{name} is given twice"
-        found[name] = value
-    return found, None
 
 
 def environment(reserved: Iterable[str]) -> Rule:
@@ -412,7 +309,7 @@ def log_retention(value: Any) -> str | None:
 
 
 def fargate_cpu(value: Any) -> str | None:
-    return None if _is_int(value) and value in FARGATE_MEMORY else one_of(FARGATE_MEMORY)(value)
+    return None if is_int(value) and value in FARGATE_MEMORY else one_of(FARGATE_MEMORY)(value)
 
 
 def fargate_memory(cpu: int) -> Rule:
@@ -425,7 +322,7 @@ def fargate_memory(cpu: int) -> Rule:
             ok = value in FARGATE_256_MEMORY
             return None if ok else "with cpu 256 must be 512, 1024 or 2048"
         low, high, step = FARGATE_MEMORY[cpu]
-        if _is_int(value) and low <= value <= high and (value - low) % step == 0:
+        if is_int(value) and low <= value <= high and (value - low) % step == 0:
             return None
         return f"with cpu {cpu} must be {low} to {high} in steps of {step}"
 

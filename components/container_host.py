@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 import components.iam as iam
 import components.user_data as user_data
 
@@ -79,17 +80,17 @@ class ContainerHostArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        aws_limits.check(owner, "architecture", self.architecture, aws_limits.architecture)
+        checks.check(owner, "architecture", self.architecture, aws_limits.architecture)
         if self.architecture in aws_limits.ARCHITECTURES:
-            aws_limits.check(owner, "instance_type", self.instance_type, aws_limits.instance_type(self.architecture))
-        aws_limits.check(owner, "root_volume_gib", self.root_volume_gib, aws_limits.root_volume)
-        aws_limits.check(owner, "region", self.region, aws_limits.region)
-        aws_limits.check(owner, "container_port", self.container_port, aws_limits.port)
-        aws_limits.check(owner, "health_check_path", self.health_check_path, aws_limits.health_path)
+            checks.check(owner, "instance_type", self.instance_type, aws_limits.instance_type(self.architecture))
+        checks.check(owner, "root_volume_gib", self.root_volume_gib, aws_limits.root_volume)
+        checks.check(owner, "region", self.region, aws_limits.region)
+        checks.check(owner, "container_port", self.container_port, aws_limits.port)
+        checks.check(owner, "health_check_path", self.health_check_path, aws_limits.health_path)
         for cidr in self.allowed_cidrs:
-            aws_limits.check(owner, "allowed_cidrs", cidr, aws_limits.private_cidr)
+            checks.check(owner, "allowed_cidrs", cidr, aws_limits.private_cidr)
         if (self.counter_table_name is None) != (self.counter_table_arn is None):
-            raise aws_limits.ArgsError(
+            raise checks.ArgsError(
                 owner,
                 "counter_table_arn",
                 self.counter_table_arn,
@@ -99,7 +100,7 @@ class ContainerHostArgs:
             try:
                 user_data.check_image_reference(self.image_reference)
             except user_data.UserDataError as error:
-                raise aws_limits.ArgsError(owner, "image_reference", self.image_reference, str(error)) from None
+                raise checks.ArgsError(owner, "image_reference", self.image_reference, str(error)) from None
 
 
 class ContainerHost(pulumi.ComponentResource):

@@ -22,6 +22,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 import components.iam as iam
 
 COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed")
@@ -203,12 +204,12 @@ class RepositoryArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        aws_limits.check(owner, "name", self.name, aws_limits.repository_name)
-        aws_limits.check(owner, "kms_key_arn", self.kms_key_arn, aws_limits.kms_key_arn)
-        aws_limits.check(owner, "untagged_image_expiry_days", self.untagged_image_expiry_days, aws_limits.expiry_days)
-        aws_limits.check(owner, "tagged_images_to_keep", self.tagged_images_to_keep, aws_limits.images_to_keep)
+        checks.check(owner, "name", self.name, aws_limits.repository_name)
+        checks.check(owner, "kms_key_arn", self.kms_key_arn, aws_limits.kms_key_arn)
+        checks.check(owner, "untagged_image_expiry_days", self.untagged_image_expiry_days, aws_limits.expiry_days)
+        checks.check(owner, "tagged_images_to_keep", self.tagged_images_to_keep, aws_limits.images_to_keep)
         for principal in self.pull_principals:
-            aws_limits.check(owner, "pull_principals", principal, aws_limits.principal_arn)
+            checks.check(owner, "pull_principals", principal, aws_limits.principal_arn)
 
 
 class Repository(pulumi.ComponentResource):
@@ -283,9 +284,9 @@ class ImageArgs:
     """Build during previews too (needs a Docker engine; off keeps previews fast). Default False."""
 
     def __post_init__(self) -> None:
-        aws_limits.check(type(self).__name__, "architecture", self.architecture, aws_limits.architecture)
+        checks.check(type(self).__name__, "architecture", self.architecture, aws_limits.architecture)
         if not (Path(self.context) / "Dockerfile").is_file():
-            raise aws_limits.ArgsError(type(self).__name__, "context", str(self.context), "no Dockerfile there")
+            raise checks.ArgsError(type(self).__name__, "context", str(self.context), "no Dockerfile there")
 
     @property
     def platform(self) -> str:

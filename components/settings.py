@@ -24,6 +24,7 @@ import pulumi
 import yaml
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 from components.container_host import ContainerHostArgs
 from components.counter_table import CounterTableArgs
 from components.network import HTTP, HTTPS, NetworkArgs
@@ -109,18 +110,18 @@ ARGS_KEYS = {
 }
 
 # One rule per key, on the typed value (the same rules as the Args fields the key feeds).
-RULES: dict[str, aws_limits.Rule] = {
+RULES: dict[str, checks.Rule] = {
     "vpcCidr": aws_limits.vpc_cidr,
     "availabilityZones": aws_limits.availability_zones,
     "natGateways": aws_limits.nat_strategy,
-    "existingVpcId": aws_limits.optional(aws_limits.vpc_id),
-    "existingPublicSubnetIds": aws_limits.each(aws_limits.subnet_id),
-    "existingPrivateSubnetIds": aws_limits.each(aws_limits.subnet_id),
+    "existingVpcId": checks.optional(aws_limits.vpc_id),
+    "existingPublicSubnetIds": checks.each(aws_limits.subnet_id),
+    "existingPrivateSubnetIds": checks.each(aws_limits.subnet_id),
     "repositoryName": aws_limits.repository_name,
-    "repositoryKmsKeyArn": aws_limits.optional(aws_limits.kms_key_arn),
+    "repositoryKmsKeyArn": checks.optional(aws_limits.kms_key_arn),
     "untaggedImageExpiryDays": aws_limits.expiry_days,
     "taggedImagesToKeep": aws_limits.images_to_keep,
-    "pullPrincipals": aws_limits.each(aws_limits.principal_or_account),
+    "pullPrincipals": checks.each(aws_limits.principal_or_account),
     "architecture": aws_limits.architecture,
     "cpu": aws_limits.fargate_cpu,
     "minCount": aws_limits.task_count,
@@ -137,21 +138,21 @@ RULES: dict[str, aws_limits.Rule] = {
     "stopTimeoutSeconds": aws_limits.stop_timeout,
     "healthCheckGracePeriodSeconds": aws_limits.grace_period,
     "logRetentionDays": aws_limits.log_retention,
-    "logKmsKeyArn": aws_limits.optional(aws_limits.kms_key_arn),
-    "certificateArn": aws_limits.optional(aws_limits.acm_certificate_arn),
+    "logKmsKeyArn": checks.optional(aws_limits.kms_key_arn),
+    "certificateArn": checks.optional(aws_limits.acm_certificate_arn),
     "cpuTargetPercent": aws_limits.cpu_target_percent,
     "requestsPerTarget": aws_limits.requests_per_target,
     "environment": aws_limits.environment(RESERVED_ENVIRONMENT),
     "secrets": aws_limits.secrets(RESERVED_ENVIRONMENT),
     "hostRootVolumeGiB": aws_limits.root_volume,
-    "hostAllowedCidrs": aws_limits.each(aws_limits.private_cidr),
+    "hostAllowedCidrs": checks.each(aws_limits.private_cidr),
     "tags": aws_limits.tags(reserved=STACK_TAGS),
 }
 # Rules that read other keys: key -> (the keys it reads, the rule made from their values). Skipped when one of
 # those keys is itself bad, so one mistake is reported once, on the key that holds it.
-COMBINED: dict[str, tuple[tuple[str, ...], Callable[..., aws_limits.Rule]]] = {
+COMBINED: dict[str, tuple[tuple[str, ...], Callable[..., checks.Rule]]] = {
     "memory": (("cpu",), aws_limits.fargate_memory),
-    "maxCount": (("minCount",), lambda low: aws_limits.at_least(low, "minCount")),
+    "maxCount": (("minCount",), lambda low: checks.at_least(low, "minCount")),
     "desiredCount": (("minCount", "maxCount"), aws_limits.count_between),
     "healthCheckTimeoutSeconds": (("healthCheckIntervalSeconds",), aws_limits.health_check_timeout_below),
     "natGateways": (("vpcEndpoints",), aws_limits.nat_needs_endpoints),
@@ -221,7 +222,7 @@ class Settings:
         fields = {field: self[key] for field, key in keys.items() if key in self.values and field not in wiring}
         try:
             return args_type(**fields, **wiring)
-        except aws_limits.ArgsError as error:
+        except checks.ArgsError as error:
             key = keys.get(error.field)
             where = f"{NAMESPACE}:{key}" if key else f"{error.owner}.{error.field}"
             raise SettingsError([f"{where} = {_show(error.value)}: {error.reason}"]) from None
@@ -331,7 +332,7 @@ def _conversions(
         if key in bad:
             converted[key] = {}
             continue
-        pairs, reason = aws_limits.pairs(values[key])
+        pairs, reason = checks.pairs(values[key])
         if reason is not None:
             fail(key, reason)
             converted[key] = {}
