@@ -103,6 +103,26 @@ def validate_lifecycle_policy(policy: Mapping[str, Any]) -> None:
         raise LifecyclePolicyError("lifecycle policy: the tagStatus any rule must have the highest rulePriority")
 
 
+def pull_statements(principals: Sequence[pulumi.Input[str]]) -> list[iam.Statement]:
+    """The repository policy's one statement: the named principals may pull, nothing else."""
+    return [
+        {
+            "Sid": "PullFromNamedPrincipals",
+            "Effect": "Allow",
+            "Principal": {"AWS": list(principals)},
+            "Action": list(iam.ECR_PULL_ACTIONS),
+        }
+    ]
+
+
+def repository_policy_size(principals: Sequence[str]) -> str | None:
+    """The rule for pull principals: the policy they make must fit ECR's 10,240 characters (SetRepositoryPolicy)."""
+    size = len(json.dumps({"Version": iam.VERSION, "Statement": pull_statements(principals)}))
+    if size > aws_limits.REPOSITORY_POLICY_CHARS:
+        return f"the repository policy would be {size} characters; ECR accepts {aws_limits.REPOSITORY_POLICY_CHARS}"
+    return None
+
+
 def read_dockerignore(context: Path) -> list[str]:
     path = context / ".dockerignore"
     if not path.is_file():
@@ -251,16 +271,7 @@ class Repository(pulumi.ComponentResource):
             aws.ecr.RepositoryPolicy(
                 f"{name}-policy",
                 repository=self.repository.name,
-                policy=iam.policy_json(
-                    [
-                        {
-                            "Sid": "PullFromNamedPrincipals",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": list(args.pull_principals)},
-                            "Action": list(iam.ECR_PULL_ACTIONS),
-                        }
-                    ]
-                ),
+                policy=iam.policy_json(pull_statements(args.pull_principals)),
                 opts=child,
             )
 

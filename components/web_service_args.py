@@ -9,9 +9,8 @@ import pulumi
 
 import components.aws_limits as aws_limits
 import components.checks as checks
-
-# Names the app and the platform set; a caller's environment must not override them.
-RESERVED_ENVIRONMENT = ("PORT", "COUNTER_TABLE", "APP_VERSION", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT")
+import components.container as container
+from components.container import RESERVED_ENVIRONMENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,9 +146,9 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
     check("unhealthy_threshold", aws_limits.health_check_threshold)
     check("deregistration_delay_seconds", aws_limits.deregistration_delay)
     check("load_balancer_name", aws_limits.load_balancer_name)
-    check("environment", aws_limits.environment(RESERVED_ENVIRONMENT))
-    check("secrets", aws_limits.secrets(RESERVED_ENVIRONMENT))
-    check("secrets", aws_limits.not_in_environment(args.environment))
+    check("environment", container.environment(RESERVED_ENVIRONMENT))
+    check("secrets", container.secrets(RESERVED_ENVIRONMENT))
+    check("secrets", container.not_in_environment(args.environment))
     # None is the failing value here, which `check` would skip as "not given".
     reason = aws_limits.certificate_or_http(args.allow_http_without_certificate)(args.certificate_arn)
     if reason is not None:
