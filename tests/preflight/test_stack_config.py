@@ -310,3 +310,36 @@ def test_a_byte_order_mark_is_ignored_as_the_cli_does(tmp_path: Path) -> None:
     path = project(tmp_path, "config: {}\n")
     (path / "Pulumi.dev.yaml").write_bytes(b"\xef\xbb\xbfconfig:\n  demo:size: 5\n")
     assert load_stack_config(path, "dev").values["demo:size"] == "5"
+
+
+@pytest.mark.slow
+def test_the_cli_reports_type_and_range_problems_of_the_program_in_one_run(tmp_path: Path) -> None:
+    """`cpu: 300` with `memory: true`: the stack file check names memory, the program's settings name cpu."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copy(root / "Pulumi.yaml", tmp_path)
+    dev = (root / "Pulumi.dev.yaml").read_text()
+    (tmp_path / "Pulumi.dev.yaml").write_text(dev + "  shipshape:cpu: 300\n  shipshape:memory: true\n")
+    options = [
+        "--project-dir",
+        str(tmp_path),
+        "--program",
+        str(root / "__main__.py"),
+        "--policy-pack",
+        str(root / "policies"),
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "preflight", "--stack", "dev", "--quiet", *options],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "shipshape:memory = true: expected integer" in run.stderr
+    assert "shipshape:cpu = 300: must be one of 256, 512" in run.stderr
+    assert "Traceback" not in run.stderr
