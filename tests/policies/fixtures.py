@@ -26,6 +26,8 @@ REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 PUBLIC_REPOSITORY = "aws:ecrpublic/repository:Repository"
+PUBLIC_REPOSITORY_POLICY = "aws:ecrpublic/repositoryPolicy:RepositoryPolicy"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 IAM_POLICY = "aws:iam/policy:Policy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
@@ -141,6 +143,33 @@ COMPLIANT = {
                 "Sid": "PullFromPartnerAccounts",
                 "Effect": "Allow",
                 "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]},
+                "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            }
+        ),
+    },
+    PUBLIC_REPOSITORY_POLICY: {
+        "repositoryName": "shipshape",
+        "policy": document(
+            {
+                "Sid": "PushFromCi",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/ci"},
+                "Action": ["ecr-public:PutImage", "ecr-public:InitiateLayerUpload"],
+            }
+        ),
+    },
+    # pulumi-aws ecr.RepositoryCreationTemplate inputs (sdk/python/pulumi_aws/ecr/repository_creation_template.py).
+    CREATION_TEMPLATE: {
+        "prefix": "shipshape",
+        "appliedFors": ["PULL_THROUGH_CACHE", "REPLICATION"],
+        "imageTagMutability": "IMMUTABLE",
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"}],
+        "customRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecr-template",
+        "repositoryPolicy": document(
+            {
+                "Sid": "PullFromPartnerAccounts",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
                 "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             }
         ),
