@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from guardrails.checks import Expect, Expectations, is_blank
+from guardrails.checks import Expect, Expectations, is_blank, is_not_true
 from guardrails.framework import (
     Findings,
     Resource,
@@ -29,6 +29,7 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ECS_SERVICE = "aws:ecs/service:Service"
+AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 HOSTS = (INSTANCE, LAUNCH_TEMPLATE)
@@ -316,6 +317,18 @@ def _check_world_ingress(resource: Resource, findings: Findings) -> None:
         )
 
 
+def _check_awsx_default_group(resource: Resource, findings: Findings) -> None:
+    """pulumi-awsx awsx/ecs/fargateService.ts: without networkConfiguration, the service gets a new security
+    group accepting every port (protocol -1) from 0.0.0.0/0 and ::/0."""
+    configuration = resource.props.get("networkConfiguration")
+    if findings.unknown(configuration) or configuration is not None:
+        return
+    findings.violation(
+        "networkConfiguration is not set, so awsx creates a security group that accepts every port from "
+        "0.0.0.0/0 and ::/0; pass networkConfiguration with a security group of your own."
+    )
+
+
 NO_WORLD_INGRESS = resource_rule(
     RuleInfo(
         name="aws-ec2-security-group-no-world-ingress",
@@ -332,6 +345,7 @@ NO_WORLD_INGRESS = resource_rule(
         SECURITY_GROUP: _check_world_ingress,
         SECURITY_GROUP_RULE: _check_world_ingress,
         INGRESS_RULE: _check_world_ingress,
+        AWSX_FARGATE_SERVICE: _check_awsx_default_group,
     },
 )
 
@@ -457,4 +471,39 @@ APP_INGRESS_FROM_LOAD_BALANCER = stack_rule(
     ),
     _check_app_ingress,
     reads=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, ECS_SERVICE, *HOSTS, *LOAD_BALANCERS, *TARGET_GROUPS),
+)
+
+
+# --- aws-ec2-instance-no-public-ip ------------------------------------------------------------------------
+
+
+INSTANCE_NO_PUBLIC_IP = Expectations(
+    Expect("associatePublicIpAddress", is_not_true, "hosts belong in private subnets, reached through SSM")
+)
+
+
+def _check_launch_template_public_ip(resource: Resource, findings: Findings) -> None:
+    interfaces = resource.props.get("networkInterfaces")
+    if findings.unknown(interfaces):
+        return
+    for index, interface in enumerate(as_list(interfaces)):
+        INSTANCE_NO_PUBLIC_IP.judge(interface, findings, f"networkInterfaces[{index}].")
+
+
+NO_PUBLIC_IP = resource_rule(
+    RuleInfo(
+        name="aws-ec2-instance-no-public-ip",
+        description="Instances and launch templates do not ask for a public IP address.",
+        severity=Severity.HIGH,
+        remediation_steps=(
+            "Remove associate_public_ip_address (instances) or network_interfaces[].associate_public_ip_address "
+            "(launch templates) and place hosts in private subnets."
+        ),
+        frameworks=("fsbp:EC2.9", "checkov:CKV_AWS_88"),
+        limits=(
+            "A subnet that maps public IPs on launch (mapPublicIpOnLaunch) still gives one to an instance that "
+            "does not ask; subnets are not judged here."
+        ),
+    ),
+    {INSTANCE: INSTANCE_NO_PUBLIC_IP, LAUNCH_TEMPLATE: _check_launch_template_public_ip},
 )

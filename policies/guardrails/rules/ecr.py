@@ -13,6 +13,10 @@ from guardrails.framework import Findings, Resource, Rule, RuleInfo, Stack, Stac
 from guardrails.values import Unknown, as_bool, as_list, dig, shown
 
 REPOSITORY = "aws:ecr/repository:Repository"
+# pulumi-awsx awsx/ecr/repository.ts passes every input but lifecyclePolicy to aws.ecr.Repository, and
+# creates a lifecycle policy unless lifecyclePolicy.skip is true.
+AWSX_REPOSITORY = "awsx:ecr:Repository"
+REPOSITORIES = (REPOSITORY, AWSX_REPOSITORY)
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
@@ -87,7 +91,7 @@ def _scanning(stack: Stack) -> _Scanning:
 
 def _check_scan_on_push_stack(stack: Stack, findings: Findings) -> None:
     scanning = _scanning(stack)
-    for repository in stack.of_type(REPOSITORY):
+    for repository in stack.of_type(*REPOSITORIES):
         scan = dig(repository.props, "imageScanningConfiguration", "scanOnPush")
         if findings.unknown(scan, repository.urn) or as_bool(scan) is True or scanning.everything:
             continue
@@ -142,7 +146,7 @@ SCAN_ON_PUSH = Rule(
         frameworks=("fsbp:ECR.1", "checkov:CKV_AWS_163"),
         mandatory=True,
     ),
-    stack_check=StackCheck(_check_scan_on_push_stack, reads=(REPOSITORY, REGISTRY_SCANNING, CREATION_TEMPLATE)),
+    stack_check=StackCheck(_check_scan_on_push_stack, reads=(*REPOSITORIES, REGISTRY_SCANNING, CREATION_TEMPLATE)),
     remediations={REPOSITORY: SCAN_ON_PUSH_SETTING.remediate},
 )
 
@@ -238,7 +242,7 @@ IMMUTABLE_TAGS = resource_rule(
         remediation_steps='Set image_tag_mutability="IMMUTABLE" (or IMMUTABLE_WITH_EXCLUSION).',
         frameworks=("fsbp:ECR.2", "checkov:CKV_AWS_51"),
     ),
-    dict.fromkeys((REPOSITORY, CREATION_TEMPLATE), IMMUTABLE_TAG_SETTING),
+    dict.fromkeys((*REPOSITORIES, CREATION_TEMPLATE), IMMUTABLE_TAG_SETTING),
     dict.fromkeys((REPOSITORY, CREATION_TEMPLATE), IMMUTABLE_TAG_SETTING.remediate),
 )
 
@@ -266,7 +270,7 @@ KMS_ENCRYPTION = resource_rule(
         remediation_steps='Set encryption_configurations=[{"encryption_type": "KMS", "kms_key": <key arn>}].',
         frameworks=("checkov:CKV_AWS_136",),
     ),
-    dict.fromkeys((REPOSITORY, CREATION_TEMPLATE), _check_kms_encryption),
+    dict.fromkeys((*REPOSITORIES, CREATION_TEMPLATE), _check_kms_encryption),
 )
 
 
@@ -278,7 +282,11 @@ def _check_lifecycle_policies(stack: Stack, findings: Findings) -> None:
     named = {name for policy in policies if isinstance(name := policy.props.get("repository"), str)}
     referenced = {urn for policy in policies for urn in policy.property_dependencies.get("repository", ())}
     waiting = [policy for policy in policies if isinstance(policy.props.get("repository"), Unknown)]
-    for repository in stack.of_type(REPOSITORY):
+    for repository in stack.of_type(*REPOSITORIES):
+        if repository.type == AWSX_REPOSITORY:
+            skip = dig(repository.props, "lifecyclePolicy", "skip")
+            if findings.unknown(skip, repository.urn) or as_bool(skip) is not True:
+                continue  # awsx creates one.
         if repository.urn in referenced:
             continue
         name = repository.props.get("name")
@@ -302,5 +310,5 @@ LIFECYCLE = stack_rule(
         frameworks=("fsbp:ECR.3",),
     ),
     _check_lifecycle_policies,
-    reads=(REPOSITORY, LIFECYCLE_POLICY),
+    reads=(*REPOSITORIES, LIFECYCLE_POLICY),
 )

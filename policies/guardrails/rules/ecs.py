@@ -16,6 +16,9 @@ from guardrails.values import JsonError, as_bool, as_list, dig, parse_json
 CLUSTER = "aws:ecs/cluster:Cluster"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
+# pulumi-awsx awsx/ecs/fargateService.ts: `assignPublicIp` or `networkConfiguration` (not both); the other
+# inputs (deploymentCircuitBreaker, ...) pass to aws.ecs.Service unchanged.
+AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
 
 INSIGHTS_ON = ("enabled", "enhanced")
 ROOT_USERS = ("root", "0")
@@ -267,7 +270,8 @@ TASK_SEPARATE_ROLES = resource_rule(
 
 
 NO_PUBLIC_IP = Expectations(
-    Expect("networkConfiguration.assignPublicIp", is_not_true, "tasks belong in private subnets")
+    Expect("networkConfiguration.assignPublicIp", is_not_true, "tasks belong in private subnets"),
+    Expect("assignPublicIp", is_not_true, "tasks belong in private subnets"),
 )
 
 
@@ -279,7 +283,7 @@ SERVICE_NO_PUBLIC_IP = resource_rule(
         remediation_steps="Set network_configuration.assign_public_ip=False and run tasks in private subnets.",
         frameworks=("fsbp:ECS.2", "checkov:CKV_AWS_333"),
     ),
-    {SERVICE: NO_PUBLIC_IP},
+    dict.fromkeys((SERVICE, AWSX_FARGATE_SERVICE), NO_PUBLIC_IP),
 )
 
 
@@ -303,5 +307,5 @@ SERVICE_CIRCUIT_BREAKER = resource_rule(
         remediation_steps='Set deployment_circuit_breaker={"enable": True, "rollback": True}.',
         frameworks=("shipshape",),
     ),
-    {SERVICE: CIRCUIT_BREAKER},
+    dict.fromkeys((SERVICE, AWSX_FARGATE_SERVICE), CIRCUIT_BREAKER),
 )
