@@ -447,7 +447,10 @@ class _RulePolicy(sdk.PackPolicy):
         return _emit(lambda: _reported(self.rule.judge_resource(resource_type, urn, name, properties, config), False))
 
     def analyze_stack(self, resources, config):
-        return _emit(lambda: _reported(self.rule.judge_stack(stack_of(resources), config), True))
+        for resource in resources:
+            if isinstance(resource.properties, sdk.Unreadable) and resource.type in self.rule.resource_types:
+                yield str(resource.properties), resource.urn
+        yield from _emit(lambda: _reported(self.rule.judge_stack(stack_of(resources), config), True))
 
     def validate(self, args: Any, report_violation: ReportViolation) -> None:
         if isinstance(args, StackValidationArgs):
