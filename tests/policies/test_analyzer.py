@@ -12,7 +12,7 @@ from pulumi_policy import EnforcementLevel
 
 from guardrails import PACK_NAME, sdk
 from guardrails.registry import ALL_POLICIES, RULES_BY_NAME
-from guardrails.values import plain
+from guardrails.values import CANNOT_JUDGE_YET, plain
 from tests.policies.fixtures import COMPLIANT, REPOSITORY, ROLE, SECURITY_GROUP
 from tests.policies.harness import UNKNOWN, changed, document, urn_for
 
@@ -77,6 +77,7 @@ def test_cannot_judge_is_advisory_even_for_mandatory_rules(servicer) -> None:
     unknown = [d.message for d in response.diagnostics if d.policyName == "aws-iam-no-wildcard-actions"]
     assert unknown[0].startswith("can't run policy 'aws-iam-no-wildcard-actions'")
     assert "cannot judge yet: inlinePolicies[0].policy unknown during preview" in unknown[0]
+    assert unknown[0].split("during preview: ", 1)[1].startswith(f"{CANNOT_JUDGE_YET}: ")
 
 
 def test_configured_level_exemptions_and_options_reach_the_rules(servicer) -> None:

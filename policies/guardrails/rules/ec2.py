@@ -121,6 +121,10 @@ NO_SECRETS_IN_USER_DATA = resource_rule(
             "(aws secretsmanager get-secret-value / aws ssm get-parameter --with-decryption)."
         ),
         frameworks=("checkov:CKV_AWS_46",),
+        limits=(
+            "Secrets are recognised by patterns (AWS keys, private keys, credentials in URLs, secret-named "
+            "assignments); an unnamed random string is not."
+        ),
     ),
     {INSTANCE: _check_user_data, LAUNCH_TEMPLATE: _check_user_data},
 )
@@ -166,6 +170,10 @@ ENCRYPTED_VOLUMES = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Set root_block_device={"encrypted": True} (and encrypted=True on every EBS volume).',
         frameworks=("checkov:CKV_AWS_8",),
+        limits=(
+            "A launch template without blockDeviceMappings uses the AMI's volumes and the account's EBS "
+            "encryption default, which are not seen."
+        ),
     ),
     {INSTANCE: _check_encrypted_volumes, LAUNCH_TEMPLATE: _check_encrypted_volumes},
 )
@@ -339,6 +347,7 @@ NO_WORLD_INGRESS = resource_rule(
             "public ports in allowedPorts."
         ),
         frameworks=("checkov:CKV_AWS_24", "checkov:CKV_AWS_25", "checkov:CKV_AWS_277", "fsbp:EC2.18", "fsbp:EC2.19"),
+        limits="Prefix lists and the default security group's rules are not judged.",
         options=(port_list_option("allowedPorts", [80, 443], "TCP/UDP ports that may be open to the world."),),
     ),
     {
@@ -461,6 +470,10 @@ APP_INGRESS_FROM_LOAD_BALANCER = stack_rule(
             "referenced_security_group_id is the ALB's security group."
         ),
         frameworks=("shipshape",),
+        limits=(
+            "App ports come from target groups, ECS services' load balancers and the appPorts option; groups are "
+            "matched by id, ARN or the engine's property dependencies."
+        ),
         options=(
             port_list_option(
                 "appPorts",

@@ -136,7 +136,8 @@ SCAN_ON_PUSH = Rule(
     RuleInfo(
         name="aws-ecr-repository-scan-on-push",
         description=(
-            "ECR repositories scan images on push, or a registry scanning configuration scans every repository."
+            "ECR repositories, and the repositories creation templates make, are scanned on push or continuously "
+            "by their own setting or by a registry scanning rule."
         ),
         severity=Severity.HIGH,
         remediation_steps=(
@@ -144,6 +145,11 @@ SCAN_ON_PUSH = Rule(
             "aws.ecr.RegistryScanningConfiguration rule with a '*' WILDCARD filter and SCAN_ON_PUSH frequency."
         ),
         frameworks=("fsbp:ECR.1", "checkov:CKV_AWS_163"),
+        limits=(
+            "Registry scanning is matched by its WILDCARD filters against repository names and template prefixes;"
+            " a registry configuration made outside the stack is not seen, and a repository whose name is not "
+            "known yet is covered only by a '*' filter."
+        ),
         mandatory=True,
     ),
     stack_check=StackCheck(_check_scan_on_push_stack, reads=(*REPOSITORIES, REGISTRY_SCANNING, CREATION_TEMPLATE)),
@@ -209,6 +215,7 @@ REPOSITORY_POLICY_NOT_PUBLIC = resource_rule(
             "aws:PrincipalOrgID, aws:PrincipalAccount or aws:SourceAccount."
         ),
         frameworks=("checkov:CKV_AWS_32", "cdk-nag:ECR1"),
+        limits="Which conditions restrict a public principal is the policy-document model's judgement (documents.py).",
         mandatory=True,
     ),
     {
@@ -308,6 +315,10 @@ LIFECYCLE = stack_rule(
         severity=Severity.LOW,
         remediation_steps="Add an aws.ecr.LifecyclePolicy for the repository that expires untagged and old images.",
         frameworks=("fsbp:ECR.3",),
+        limits=(
+            "A lifecycle policy is matched to its repository by name or by the engine's property dependency; "
+            "creation templates' lifecyclePolicy is not judged."
+        ),
     ),
     _check_lifecycle_policies,
     reads=(*REPOSITORIES, LIFECYCLE_POLICY),

@@ -213,6 +213,10 @@ TASK_NO_SECRETS_IN_ENVIRONMENT = resource_rule(
             '[{"name": ..., "valueFrom": <arn>}].'
         ),
         frameworks=("fsbp:ECS.8", "cdk-nag:ECS2"),
+        limits=(
+            "Secrets are recognised by variable names and value patterns; references (names ending _ARN, _NAME, "
+            "_ID, ...) are not secrets."
+        ),
     ),
     {TASK_DEFINITION: _per_container(_judge_environment)},
 )
@@ -236,6 +240,7 @@ TASK_PRIVATE_IMAGE = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps="Push the image to the stack's ECR repository and reference it as repo@sha256:<digest>.",
         frameworks=("shipshape",),
+        limits="Only private ECR images pinned by digest pass; pull-through cache repositories pass as private ECR.",
     ),
     {TASK_DEFINITION: _per_container(_judge_private_image)},
 )

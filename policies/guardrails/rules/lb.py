@@ -208,6 +208,7 @@ ACCESS_LOGS = resource_rule(
             "region's ELB log delivery write."
         ),
         frameworks=("fsbp:ELB.5", "checkov:CKV_AWS_91"),
+        limits="awsx load balancers are judged by their own accessLogs input.",
     ),
     dict.fromkeys((*LOAD_BALANCERS, AWSX_ALB), _check_access_logs),
 )
