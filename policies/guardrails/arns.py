@@ -32,7 +32,7 @@ def has_wildcard(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
-def _glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+def glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     """IAM's glob (`*` any text, `?` one character) as a regex; `?` never consumes a placeholder."""
     parts = []
     for char in pattern:
@@ -71,22 +71,22 @@ def covers_every(pattern: str, arn_format: ArnFormat) -> bool:
         ]
         sample += list(_SAMPLE_FIELDS[len(sample) : 5])
         whole = ":".join([*sample[:2], fields[2], *sample[3:5], _template(fields[5])])
-        return bool(_glob(pattern, ignore_case=False).fullmatch(whole))
-    if not _glob(parts[0]).fullmatch("arn"):
+        return bool(glob(pattern, ignore_case=False).fullmatch(whole))
+    if not glob(parts[0]).fullmatch("arn"):
         return False
-    if not _glob(parts[2], ignore_case=True).fullmatch(fields[2]):
+    if not glob(parts[2], ignore_case=True).fullmatch(fields[2]):
         return False
     # Partition, region and account need only admit some value the format allows: one account still counts.
     if not all(_admits(parts[index], fields[index]) for index in (1, 3, 4)):
         return False
-    return bool(_glob(parts[5]).fullmatch(_template(fields[5])))
+    return bool(glob(parts[5]).fullmatch(_template(fields[5])))
 
 
 def _admits(pattern_field: str, format_field: str) -> bool:
     """Whether a pattern's partition/region/account field matches some value of the format's field."""
     if _PLACEHOLDER.search(format_field):
         return pattern_field != ""
-    return bool(_glob(pattern_field).fullmatch(format_field))
+    return bool(glob(pattern_field).fullmatch(format_field))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -154,3 +154,27 @@ def reach(pattern: str, resources: tuple[str, ...], allowed: frozenset[str]) -> 
     if not broad:
         return None
     return Reach(pattern, unknown=False, broad=tuple(broad), total=len(expanded), types=tuple(sorted(types)))
+
+
+def may_reach(pattern: str, facts: ActionFacts) -> bool:
+    """Whether a Resource entry can name some resource of a type the action accepts.
+
+    A literal ARN must fit one of the types' formats; a wildcard pattern must at least be of their service.
+    """
+    fields = _fields(pattern)
+    for name in facts.resource_types:
+        arn_format = iam_knowledge.arn_format(facts.service, name)
+        if arn_format is None:
+            continue
+        if not has_wildcard(pattern):
+            if _format_regex(arn_format.arn).fullmatch(pattern):
+                return True
+        elif len(fields) < 6 or glob(fields[2], ignore_case=True).fullmatch(_fields(arn_format.arn)[2]):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_regex(arn: str) -> re.Pattern[str]:
+    """A format as a regex over literal ARNs: each placeholder any text."""
+    return re.compile(".*".join(re.escape(part) for part in _PLACEHOLDER.split(arn)), re.DOTALL)

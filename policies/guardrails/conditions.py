@@ -28,21 +28,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from guardrails.values import shown
+
 # Operators whose match means "the key equals (or matches) one of these values".
 _POSITIVE_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 # `${*}`, `${?}` and `${$}` are escapes for the literal characters, not variables.
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 _ACCOUNT = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-MAX_SHOWN = 60
-
-
-def short(value: object, limit: int = MAX_SHOWN) -> str:
-    """A value quoted for a message, cut to a bounded length so no input floods a finding."""
-    text = value if isinstance(value, str) else repr(value)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return repr(text) if isinstance(value, str) else text
+_ORG_ID = re.compile(r"^o-[a-z0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -103,22 +97,22 @@ def _why_value_is_open(spelled: str, value: str) -> str | None:
     key = spelled.lower()
     text, variables = _substitute_variables(value)
     if any(name.lower() == key for name in variables):
-        return f"{short(value)} compares {spelled} with the caller's own value, which always matches"
+        return f"{shown(value)} compares {spelled} with the caller's own value, which always matches"
     if key in ("aws:principalorgid", "aws:sourceorgid"):
-        return None if _fixed(text) and _ORG_ID.match(text) else f"{short(value)} does not name one organisation"
+        return None if _fixed(text) and _ORG_ID.match(text) else f"{shown(value)} does not name one organisation"
     if key in ("aws:principalaccount", "aws:sourceaccount"):
-        return None if _fixed(text) and _ACCOUNT.match(text) else f"{short(value)} does not name one account"
+        return None if _fixed(text) and _ACCOUNT.match(text) else f"{shown(value)} does not name one account"
     if key in ("aws:principalorgpaths", "aws:sourceorgpaths"):
         organisation = text.split("/", 1)[0]
         return None if _fixed(organisation) and _ORG_ID.match(organisation) else (
-            f"{short(value)} does not start with one organisation id"
+            f"{shown(value)} does not start with one organisation id"
         )
     if key in ("aws:principalarn", "aws:sourcearn"):
         fields = text.split(":")
         account = fields[4] if len(fields) > 5 else ""
         if _fixed(account) and (_ACCOUNT.match(account) or account == "aws"):
             return None
-        return f"{short(value)} does not name the caller's account"
+        return f"{shown(value)} does not name the caller's account"
     return f"{spelled} does not identify the caller"
 
 
@@ -218,12 +212,12 @@ def required_claims(federated: str) -> tuple[str, ...] | None:
 def _why_claim_value_is_open(host: str, claim: str, value: str) -> str | None:
     text, _ = _substitute_variables(value)
     if text.strip("*?") == "":
-        return f"{short(value)} matches every token"
+        return f"{shown(value)} matches every token"
     if host == GITHUB and claim == "sub":
         # repo:<owner>/<repo>:<context>; the owner must be spelled out or any GitHub user's workflow matches.
         owner = text.removeprefix("repo:").split("/", 1)[0] if text.startswith("repo:") else ""
         if not owner or not _fixed(owner):
-            return f"{short(value)} does not name a repository owner (repo:<owner>/<repo>:...)"
+            return f"{shown(value)} does not name a repository owner (repo:<owner>/<repo>:...)"
     return None
 
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from guardrails.conditions import Restriction, caller_restriction, short
-from guardrails.values import JsonError, Unknown, find_unknowns, parse_json, plain
+from guardrails.conditions import Restriction, caller_restriction
+from guardrails.values import JsonError, Unknown, find_unknowns, parse_json, plain, shown
 
 PUBLIC_PRINCIPAL_KINDS = frozenset({"*", "AWS", "CanonicalUser"})
 # A policy document is at most Statement[].Condition.Operator.Key[] deep; anything far deeper is not a policy,
@@ -62,7 +62,7 @@ class Statement:
 
     @property
     def label(self) -> str:
-        return f"statement {short(self.sid)}" if self.sid else f"statement #{self.index + 1}"
+        return f"statement {shown(self.sid)}" if self.sid else f"statement #{self.index + 1}"
 
     @property
     def public_principals(self) -> tuple[Principal, ...]:
@@ -93,7 +93,7 @@ class Statement:
         restriction = self.caller_restriction
         if restriction.restricts:
             return None
-        who = f"principal {short(public[0].value)}" if public else "NotPrincipal (everyone but the listed)"
+        who = f"principal {shown(public[0].value)}" if public else "NotPrincipal (everyone but the listed)"
         return f"{who}: {restriction.explain()}"
 
 
@@ -128,7 +128,7 @@ class _Reader:
             elif isinstance(item, str):
                 known.append(item)
             else:
-                self.problems.append(f"{where} must be a string or a list of strings, found {short(item)}")
+                self.problems.append(f"{where} must be a string or a list of strings, found {shown(item)}")
         return tuple(known)
 
     def principals(self, value: Any, where: str) -> tuple[Principal, ...] | None:
@@ -139,10 +139,10 @@ class _Reader:
             return ()
         if isinstance(value, str):
             if value != "*":
-                self.problems.append(f'{where} as a string must be "*", found {short(value)}')
+                self.problems.append(f'{where} as a string must be "*", found {shown(value)}')
             return (Principal("*", value),)
         if not isinstance(value, dict):
-            self.problems.append(f'{where} must be "*" or an object, found {short(value)}')
+            self.problems.append(f'{where} must be "*" or an object, found {shown(value)}')
             return ()
         found: list[Principal] = []
         for kind, entries in value.items():
@@ -157,7 +157,7 @@ class _Reader:
             self.unknowns.append(value)
             return {}
         if not isinstance(value, dict):
-            self.problems.append(f"{where} must be an object, found {short(value)}")
+            self.problems.append(f"{where} must be an object, found {shown(value)}")
             return {}
         result: dict[str, dict[str, tuple[str, ...]]] = {}
         for operator, keys in value.items():
@@ -165,7 +165,7 @@ class _Reader:
                 self.unknowns.append(keys)
                 continue
             if not isinstance(keys, dict):
-                self.problems.append(f"{where}.{short(operator)} must be an object, found {short(keys)}")
+                self.problems.append(f"{where}.{shown(operator)} must be an object, found {shown(keys)}")
                 continue
             result[operator] = {}
             for key, values in keys.items():
@@ -184,14 +184,14 @@ class _Reader:
             self.unknowns.append(value)
             return None
         if not isinstance(value, dict):
-            self.problems.append(f"{where} must be an object, found {short(value)}")
+            self.problems.append(f"{where} must be an object, found {shown(value)}")
             return None
         effect = value.get("Effect")
         if isinstance(effect, Unknown):
             self.unknowns.append(effect)
             return None
         if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
-            self.problems.append(f'{where} has Effect {short(effect)}; it must be "Allow" or "Deny"')
+            self.problems.append(f'{where} has Effect {shown(effect)}; it must be "Allow" or "Deny"')
             return None
         if ("Action" in value) == ("NotAction" in value):
             self.problems.append(f"{where} must have exactly one of Action and NotAction")
@@ -237,7 +237,7 @@ def parse_policy_document(value: Any, path: str = "policy") -> PolicyDocument:
     elif isinstance(raw_statements, dict):
         raw_statements = [raw_statements]
     elif not isinstance(raw_statements, list):
-        reader.problems.append(f"{path} Statement must be an object or a list, found {short(raw_statements)}")
+        reader.problems.append(f"{path} Statement must be an object or a list, found {shown(raw_statements)}")
         raw_statements = []
     statements = [reader.statement(index, item) for index, item in enumerate(raw_statements)]
     return PolicyDocument(
