@@ -421,7 +421,7 @@ NO_PRIVILEGE_ESCALATION = Rule(
             "Leave iam:CreatePolicyVersion and Attach/Put*Policy on the holder itself to the deployment "
             "pipeline; pass only roles no more privileged than the holder, with an iam:PassedToService condition."
         ),
-        frameworks=("cloudsplaining:privilege-escalation", "pmapper"),
+        frameworks=("cloudsplaining:privilege-escalation",),
         mandatory=True,
         limits=(
             "PassRole is judged between roles of the same stack (a role's inline and role policies, attached "
