@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import runpy
+import site
 import sys
 import threading
 import traceback
@@ -30,12 +31,15 @@ import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.invoke import invoke as plain_invoke
 from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.mocks import REMOTE_COMPONENTS, StackMocks, UnknownInvokeError
+from preflight import remote_components
+from preflight.mocks import UNKNOWN, StackMocks, UnknownInvokeError
 from preflight.model import RecordedResource
+from preflight.project import ProgramLocation, locate_program
 from preflight.stack_config import StackConfig, load_stack_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -65,6 +69,8 @@ class Recording:
     warnings: list[str] = field(default_factory=list)
     """Messages the program logged with `pulumi.log.warn`."""
     unknowns: bool = False
+    unanswered_data_sources: list[str] = field(default_factory=list)
+    """Data sources preflight had no answer for (their outputs were unknown), in first-call order."""
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -96,12 +102,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return plain(value.get("value"))
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            return plain(resource_reference_value(value))
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [plain(item) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def resource_reference_value(reference: dict[str, Any]) -> Any:
+    """What the engine passes for a resource reference when the receiver does not keep references (as
+    for analyzers): the custom resource's id (unknown while it is), else the component's URN.
+    pulumi/pulumi pkg/resource/plugin/rpc.go `MarshalPropertyValue`, `!opts.KeepResources` branch."""
+    if "id" in reference:
+        resource_id = reference["id"]
+        return UNKNOWN if resource_id in ("", None) else resource_id
+    return reference.get("urn", "")
 
 
 def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
@@ -142,6 +160,8 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(stack_mocks)
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.unanswered: list[str] = []
+        self.program_thread = threading.get_ident()
         self._by_urn: dict[str, RecordedResource] = {}
         self._lock = threading.Lock()
 
@@ -155,9 +175,25 @@ class RecordingMonitor(mocks.MockMonitor):
     def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:
         try:
             return super().Invoke(request)
-        except UnknownInvokeError as error:
-            # A failed check is how a provider refuses an invoke; the SDK raises it in the program.
+        except UnknownInvokeError:
+            with self._lock:
+                if request.tok not in self.unanswered:
+                    self.unanswered.append(request.tok)
+            return _unknown_result(request.tok, plain=self._plain_invoke_waiting())
+        except ValueError as error:
+            # The provider refuses such arguments (a policy document with a repeated Sid); the SDK raises
+            # the failure in the program, naming the data source.
             return resource_pb2.ResourceInvokeResponse(failures=[provider_pb2.CheckFailure(reason=str(error))])
+
+    def _plain_invoke_waiting(self) -> bool:
+        """Whether the program thread waits in a plain `pulumi.runtime.invoke` (`aws.rds.get_engine_version`),
+        as opposed to an output-form invoke (`get_engine_version_output`) running on its event loop."""
+        frame = sys._current_frames().get(self.program_thread)
+        while frame is not None:
+            if frame.f_code is plain_invoke.__code__:
+                return True
+            frame = frame.f_back
+        return False
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -166,10 +202,13 @@ class RecordingMonitor(mocks.MockMonitor):
         inputs = plain(request.object)
         resource_id = ""
         outputs = struct_pb2.Struct()
-        if request.custom or request.remote:
+        if request.remote:
+            # No Construct runs offline: only the plain outputs that follow from the inputs are answered.
+            answered = remote_components.outputs(request.type, request.name, urn, inputs, self.mocks.region)
+            outputs.update({key: UNKNOWN for key in answered} if self.mocks.unknowns else answered)
+        elif request.custom:
             resource_id, computed = self.mocks.computed(request.type, request.name, urn, inputs)
-            if request.type not in REMOTE_COMPONENTS:
-                outputs.CopyFrom(request.object)
+            outputs.CopyFrom(request.object)
             outputs.update(computed)
         state = plain(outputs)
         recorded = RecordedResource(
@@ -185,6 +224,7 @@ class RecordingMonitor(mocks.MockMonitor):
             inputs=inputs,
             outputs=state,
             options=_options(request),
+            remote=bool(request.remote),
         )
         with self._lock:
             self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
@@ -205,6 +245,19 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+def _unknown_result(token: str, *, plain: bool) -> resource_pb2.ResourceInvokeResponse:
+    """The answer to a data source preflight cannot answer, so that the program carries on.
+
+    The output form gets the response's "wholly unknown" flag, as the engine answers an invoke it cannot
+    resolve during a preview: the Output is unknown and so is everything built from it. The plain form has
+    no unknown value to return (the generated result class type-checks every field, and the SDK fails on
+    a missing result), so it gets an empty result: every field None, which a property receives as unset.
+    """
+    if plain:
+        return resource_pb2.ResourceInvokeResponse(**{"return": struct_pb2.Struct()})
+    return resource_pb2.ResourceInvokeResponse(unknown=True)
+
+
 class _ProgramLog(logging.Handler):
     """Collects what the program logs through `pulumi.log` (the mock engine sends it to a logger)."""
 
@@ -222,8 +275,9 @@ _loaded_from: dict[str, Path] = {}
 
 
 @contextlib.contextmanager
-def _as_language_host(project_dir: Path) -> Iterator[None]:
-    """The project directory as cwd and first on sys.path, like `pulumi` running `python __main__.py`."""
+def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[None]:
+    """The program's directory as cwd and first on sys.path, like the language host's `runpy.run_path`,
+    with the project's virtualenv packages importable after preflight's own."""
     # Modules imported from another project directory (a test's copy of the project) would shadow
     # this one's under the same name; forget them so this run imports its own.
     for name, directory in list(_loaded_from.items()):
@@ -232,14 +286,16 @@ def _as_language_host(project_dir: Path) -> Iterator[None]:
             del _loaded_from[name]
     before = set(sys.modules)
     previous_cwd = Path.cwd()
-    sys.path.insert(0, str(project_dir))
-    os.chdir(project_dir)
+    previous_path = list(sys.path)
+    sys.path.insert(0, str(location.directory))
+    for site_packages in location.site_packages():
+        site.addsitedir(str(site_packages))  # appends, and runs the environment's .pth files
+    os.chdir(location.directory)
     try:
         yield
     finally:
         os.chdir(previous_cwd)
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(project_dir))
+        sys.path[:] = previous_path
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None)
             if origin and _in_project(origin, project_dir):
@@ -272,12 +328,17 @@ def record(
     """Run the program for `stack` under type-aware mocks and return every registration.
 
     `config_overrides` are merged over the stack file as if written there (`{"shipshape:cpu": 512}`);
-    `program` replaces `<project_dir>/__main__.py`; `config` skips loading the stack files. Raises
-    ConfigError for bad config and ProgramError when the program fails.
+    `program` replaces the program Pulumi.yaml names (`main`, default `<project_dir>/__main__.py`);
+    `config` skips loading the stack files. Raises ConfigError for bad config and ProgramError when the
+    program fails.
     """
     project_dir = Path(project_dir).resolve()
     config = config or load_stack_config(project_dir, stack, config_overrides)
-    program = Path(program or project_dir / "__main__.py").resolve()
+    location = locate_program(project_dir)
+    if program is not None:
+        program = Path(program).resolve()
+        location = ProgramLocation(program=program, directory=project_dir, virtualenv=location.virtualenv)
+    program = location.program
     if not program.is_file():
         raise ProgramError(f"no program at {program}")
 
@@ -304,10 +365,17 @@ def record(
     # set_mocks registered a Stack of its own; run_in_stack makes the one the program runs in.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     try:
-        with _as_language_host(project_dir):
+        with _as_language_host(project_dir, location):
             _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
+    except ModuleNotFoundError as error:
+        hint = location.missing_virtualenv() or (
+            f"install it into the project's virtualenv ({location.virtualenv})"
+            if location.virtualenv
+            else "install it where preflight runs, or name the project's virtualenv in Pulumi.yaml"
+        )
+        raise ProgramError(f"{_describe(error, project_dir, program)}; {hint}") from error
     except Exception as error:
         raise ProgramError(_describe(error, project_dir, program)) from error
     finally:
@@ -324,6 +392,7 @@ def record(
         outputs=monitor.stack_outputs,
         warnings=log.warnings,
         unknowns=unknowns,
+        unanswered_data_sources=list(monitor.unanswered),
     )
 
 
