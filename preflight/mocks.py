@@ -24,6 +24,25 @@ UNKNOWN = rpc.UNKNOWN
 """The engine's sentinel for a value not known until the resource exists."""
 
 
+# EC2 resource ids are a type prefix and 17 hex digits ("Resource IDs", Amazon EC2 User Guide).
+EC2_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/networkAcl:NetworkAcl": "acl",
+    "aws:ec2/networkInterface:NetworkInterface": "eni",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ebs/volume:Volume": "vol",
+    "aws:ec2/keyPair:KeyPair": "key",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx",
+    "aws:ec2transitgateway/transitGateway:TransitGateway": "tgw",
+}
+
+
 class UnknownInvokeError(Exception):
     """The program called a data source preflight has no answer for."""
 
@@ -132,6 +151,9 @@ class StackMocks(pulumi.runtime.Mocks):
         physical = self._physical_name(name, urn, inputs)
         out: dict[str, Any] = {"name": physical, "arn": self.arn(typ, physical)}
         resource_id = physical
+        if typ in EC2_ID_PREFIXES:
+            resource_id = f"{EC2_ID_PREFIXES[typ]}-{hex17}"
+            out["arn"] = self.arn(typ, resource_id)
         if typ == "aws:ecr/repository:Repository":
             out.update(
                 arn=f"arn:{PARTITION}:ecr:{region}:{account}:repository/{physical}",

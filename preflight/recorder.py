@@ -15,6 +15,7 @@ any number of times in one process: the runtime's globals are reset around every
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import runpy
@@ -31,7 +32,6 @@ import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.invoke import invoke as plain_invoke
 from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -161,7 +161,6 @@ class RecordingMonitor(mocks.MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self.unanswered: list[str] = []
-        self.program_thread = threading.get_ident()
         self._by_urn: dict[str, RecordedResource] = {}
         self._lock = threading.Lock()
 
@@ -179,21 +178,11 @@ class RecordingMonitor(mocks.MockMonitor):
             with self._lock:
                 if request.tok not in self.unanswered:
                     self.unanswered.append(request.tok)
-            return _unknown_result(request.tok, plain=self._plain_invoke_waiting())
+            return _unknown_result(request.tok, plain=_PLAIN_INVOKE.get())
         except ValueError as error:
             # The provider refuses such arguments (a policy document with a repeated Sid); the SDK raises
             # the failure in the program, naming the data source.
             return resource_pb2.ResourceInvokeResponse(failures=[provider_pb2.CheckFailure(reason=str(error))])
-
-    def _plain_invoke_waiting(self) -> bool:
-        """Whether the program thread waits in a plain `pulumi.runtime.invoke` (`aws.rds.get_engine_version`),
-        as opposed to an output-form invoke (`get_engine_version_output`) running on its event loop."""
-        frame = sys._current_frames().get(self.program_thread)
-        while frame is not None:
-            if frame.f_code is plain_invoke.__code__:
-                return True
-            frame = frame.f_back
-        return False
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -245,6 +234,37 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+_PLAIN_INVOKE = contextvars.ContextVar("preflight_plain_invoke", default=False)
+"""True inside a plain `pulumi.runtime.invoke` (`aws.rds.get_engine_version`), False in an output-form
+invoke (`get_engine_version_output`). The SDK runs the monitor call in a copy of the calling task's
+context (pulumi/runtime/_context.py `wrap_with_context`), so the monitor sees which form asked."""
+
+
+@contextlib.contextmanager
+def _marking_plain_invokes() -> Iterator[None]:
+    """Wrap the plain invoke functions generated SDKs call (`pulumi.runtime.invoke(...)`) so that
+    `_PLAIN_INVOKE` is set while they run."""
+    originals = {name: getattr(pulumi.runtime, name) for name in ("invoke", "invoke_single")}
+
+    def marked(function: Any) -> Any:
+        def plain_invoke(*args: Any, **kwargs: Any) -> Any:
+            token = _PLAIN_INVOKE.set(True)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _PLAIN_INVOKE.reset(token)
+
+        return plain_invoke
+
+    for name, function in originals.items():
+        setattr(pulumi.runtime, name, marked(function))
+    try:
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(pulumi.runtime, name, function)
+
+
 def _unknown_result(token: str, *, plain: bool) -> resource_pb2.ResourceInvokeResponse:
     """The answer to a data source preflight cannot answer, so that the program carries on.
 
@@ -280,10 +300,13 @@ def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[
     with the project's virtualenv packages importable after preflight's own."""
     # Modules imported from another project directory (a test's copy of the project) would shadow
     # this one's under the same name; forget them so this run imports its own.
+    forgotten = set()
     for name, directory in list(_loaded_from.items()):
         if directory != project_dir:
             sys.modules.pop(name, None)
+            forgotten.add(name)
             del _loaded_from[name]
+    _forget_registrations(forgotten)
     before = set(sys.modules)
     previous_cwd = Path.cwd()
     previous_path = list(sys.path)
@@ -298,8 +321,24 @@ def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[
         sys.path[:] = previous_path
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None)
-            if origin and _in_project(origin, project_dir):
+            if origin and (_in_project(origin, project_dir) or _in_virtualenv(origin, location)):
                 _loaded_from[name] = project_dir
+
+
+def _in_virtualenv(filename: str, location: ProgramLocation) -> bool:
+    return location.virtualenv is not None and Path(filename).resolve().is_relative_to(location.virtualenv)
+
+
+def _forget_registrations(modules: set[str]) -> None:
+    """Drop what forgotten provider SDKs registered with the runtime (`register_resource_module` refuses
+    a second registration of the same version, which a fresh import of the SDK would make)."""
+    for registry in (rpc._RESOURCE_MODULES, rpc._RESOURCE_PACKAGES):
+        for key, registered in list(registry.items()):
+            kept = [entry for entry in registered if type(entry).__module__ not in modules]
+            if kept:
+                registry[key] = kept
+            else:
+                del registry[key]
 
 
 def _in_project(filename: str, project_dir: Path) -> bool:
@@ -365,7 +404,7 @@ def record(
     # set_mocks registered a Stack of its own; run_in_stack makes the one the program runs in.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     try:
-        with _as_language_host(project_dir, location):
+        with _as_language_host(project_dir, location), _marking_plain_invokes():
             _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None

@@ -271,6 +271,12 @@ def run_resource_check(
     return findings
 
 
+def not_applicable(args: ResourceValidationArgs) -> None:
+    """Tell the engine this rule does not judge the resource's type (pulumi-policy raises, and answers
+    PolicyNotApplicable over the protocol), so a preview can count the resources no rule judged."""
+    args.not_applicable(f"checks no {args.resource_type}")
+
+
 def stack_from_args(args: StackValidationArgs, options: Mapping[str, Any]) -> Stack:
     def convert(resource: PolicyResource) -> Resource:
         props = plain(resource.props)
@@ -325,7 +331,9 @@ def resource_rule(
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         findings = run_resource_check(info, checks, args)
-        if findings is not None:
+        if findings is None:
+            not_applicable(args)
+        else:
             _report(findings, report_violation, with_urn=False)
 
     def remediate(args: ResourceValidationArgs) -> dict[str, Any] | None:
@@ -385,7 +393,9 @@ class StackJudgedRemediablePolicy(ResourceValidationPolicy, StackValidationPolic
             _report(run_stack_check(self._info, self._stack_check, args), report_violation, with_urn=True)
             return
         findings = run_resource_check(self._info, self._resource_checks, args)
-        if findings is not None:
+        if findings is None:
+            not_applicable(args)
+        else:
             _report(findings, report_violation, with_urn=False)
 
     def has_validation(self) -> bool:
