@@ -58,15 +58,18 @@ def _decode_list(values: list[str]) -> str | list[str]:
     return sorted(unique, reverse=True)
 
 
-def _principals(blocks: list[Mapping[str, Any]], version: str) -> Any:
-    """`IAMPolicyStatementPrincipalSet.MarshalJSON`: {"*": "*"} alone becomes "*", otherwise type -> ids."""
-    decoded = [
-        (str(b.get("type", "")), _replace_vars(_decode_list(list(b.get("identifiers") or [])), version)) for b in blocks
-    ]
-    if len(decoded) == 1 and decoded[0][0] == "*" and decoded[0][1] in ("*", ["*"]):
+# A statement is kept as policy_model.go's IAMPolicyStatement holds it: principals as (type, identifiers)
+# and conditions as (test, variable, values), each identifiers/values a string or a list; they become
+# JSON only when the merged document is written (`_written`).
+
+
+def _principals_json(principals: list[tuple[str, Any]]) -> Any:
+    """`IAMPolicyStatementPrincipalSet.MarshalJSON`: {"*": "*"} alone becomes "*"; otherwise type ->
+    identifiers, each list sorted in reverse and appended to what the type already holds."""
+    if len(principals) == 1 and principals[0][0] == "*" and principals[0][1] in ("*", ["*"]):
         return "*"
     merged: dict[str, Any] = {}
-    for kind, identifiers in decoded:
+    for kind, identifiers in principals:
         existing = merged.get(kind)
         if isinstance(identifiers, list):
             items = [] if existing is None else ([existing] if isinstance(existing, str) else existing)
@@ -78,12 +81,12 @@ def _principals(blocks: list[Mapping[str, Any]], version: str) -> Any:
     return merged
 
 
-def _conditions(blocks: list[Mapping[str, Any]], version: str) -> dict[str, dict[str, Any]]:
-    """`IAMPolicyStatementConditionSet.MarshalJSON`: test -> variable -> values, in the given order."""
+def _conditions_json(conditions: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
+    """`IAMPolicyStatementConditionSet.MarshalJSON`: test -> variable -> values in the given order, one
+    value flattened to a string."""
     raw: dict[str, dict[str, list[str]]] = {}
-    for block in blocks:
-        values = _replace_vars([str(v) for v in block.get("values") or []], version)
-        raw.setdefault(str(block.get("test", "")), {}).setdefault(str(block.get("variable", "")), []).extend(values)
+    for test, variable, values in conditions:
+        raw.setdefault(test, {}).setdefault(variable, []).extend(values if isinstance(values, list) else [values])
     return {
         test: {variable: values[0] if len(values) == 1 else values for variable, values in variables.items()}
         for test, variables in raw.items()
@@ -91,10 +94,8 @@ def _conditions(blocks: list[Mapping[str, Any]], version: str) -> dict[str, dict
 
 
 def _statement(given: Mapping[str, Any], version: str) -> dict[str, Any]:
-    statement: dict[str, Any] = {}
-    if given.get("sid"):
-        statement["Sid"] = given["sid"]
-    statement["Effect"] = given.get("effect") or "Allow"
+    """A `statements` entry, decoded as `dataSourcePolicyDocumentRead` decodes it."""
+    statement: dict[str, Any] = {"Sid": given.get("sid") or "", "Effect": given.get("effect") or "Allow"}
     for key, field, replace in (
         ("actions", "Action", False),
         ("notActions", "NotAction", False),
@@ -106,10 +107,45 @@ def _statement(given: Mapping[str, Any], version: str) -> dict[str, Any]:
             decoded = _decode_list(values)
             statement[field] = _replace_vars(decoded, version) if replace else decoded
     for key, field in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
-        if given.get(key):
-            statement[field] = _principals(list(given[key]), version)
-    if given.get("conditions"):
-        statement["Condition"] = _conditions(list(given["conditions"]), version)
+        statement[field] = [
+            (str(block.get("type", "")), _replace_vars(_decode_list(list(block.get("identifiers") or [])), version))
+            for block in given.get(key) or []
+        ]
+    conditions = []
+    for block in given.get("conditions") or []:
+        values = _replace_vars([str(value) for value in block.get("values") or []], version)
+        conditions.append(
+            (str(block.get("test", "")), str(block.get("variable", "")), values[0] if len(values) == 1 else values)
+        )
+    statement["Condition"] = conditions
+    return statement
+
+
+def _parsed_statement(given: Any, what: str) -> dict[str, Any]:
+    """A statement of a source or override document, as `IAMPolicyStatement`'s UnmarshalJSON reads it:
+    a "*" principal is {"*": ["*"]}, identifier lists are sorted, condition values become lists of
+    strings (a boolean its "true"/"false")."""
+    if not isinstance(given, Mapping):
+        raise PolicyDocumentError(f"writing IAM Policy Document: merging {what}: a statement is not an object")
+    statement = {
+        key: given[key] for key in ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource") if key in given
+    }
+    statement.setdefault("Sid", "")
+    for field in ("Principal", "NotPrincipal"):
+        value = given.get(field)
+        if isinstance(value, str):
+            statement[field] = [("*", ["*"])]
+        elif isinstance(value, Mapping):
+            statement[field] = [(kind, sorted(ids) if isinstance(ids, list) else ids) for kind, ids in value.items()]
+        else:
+            statement[field] = []
+    conditions = []
+    for test, variables in (given.get("Condition") or {}).items():
+        for variable, values in variables.items():
+            if isinstance(values, bool):
+                values = "true" if values else "false"
+            conditions.append((test, variable, [values] if isinstance(values, str) else list(values)))
+    statement["Condition"] = conditions
     return statement
 
 
@@ -121,7 +157,7 @@ def _merge(document: dict[str, Any], new: Mapping[str, Any]) -> None:
         document["Version"] = new["Version"]
     statements = document.setdefault("Statement", [])
     for statement in new.get("Statement") or []:
-        sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+        sid = statement.get("Sid")
         for index, existing in enumerate(statements):
             if sid and existing.get("Sid") == sid:
                 statements[index] = statement
@@ -138,34 +174,26 @@ def _parse(text: Any, what: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise PolicyDocumentError(f"writing IAM Policy Document: merging {what}: not a JSON object")
     statements = document.get("Statement") or []
-    document["Statement"] = [statements] if isinstance(statements, dict) else list(statements)
+    if not isinstance(statements, list):
+        # Go cannot unmarshal an object into IAMPolicyDoc's []*IAMPolicyStatement.
+        raise PolicyDocumentError(f"writing IAM Policy Document: merging {what}: Statement is not a list")
+    document["Statement"] = [_parsed_statement(statement, what) for statement in statements]
     return document
 
 
-def _ordered(document: Mapping[str, Any]) -> dict[str, Any]:
-    """Field order of Go's structs (Version, Id, Statement; Sid, Effect, Action, ...), maps sorted."""
-    out: dict[str, Any] = {}
-    for key in ("Version", "Id"):
-        if document.get(key):
-            out[key] = document[key]
-    statements = [
-        {
-            key: _sorted_maps(statement[key])
-            for key in (
-                "Sid",
-                "Effect",
-                "Action",
-                "NotAction",
-                "Resource",
-                "NotResource",
-                "Principal",
-                "NotPrincipal",
-                "Condition",
-            )
-            if statement.get(key) not in (None, "", [], {})
-        }
-        for statement in document.get("Statement") or []
-    ]
+def _written(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as Go's encoder writes it: struct fields in declaration order (empty ones omitted),
+    principal and condition sets through their MarshalJSON, maps with sorted keys."""
+    out: dict[str, Any] = {key: document[key] for key in ("Version", "Id") if document.get(key)}
+    statements = []
+    for statement in document.get("Statement") or []:
+        fields = dict(statement)
+        for key in ("Principal", "NotPrincipal"):
+            fields[key] = _principals_json(fields[key]) if fields.get(key) else None
+        fields["Condition"] = _conditions_json(fields["Condition"]) if fields.get("Condition") else None
+        statements.append(
+            {key: _sorted_maps(fields[key]) for key in STATEMENT_FIELDS if fields.get(key) not in (None, "", [], {})}
+        )
     if statements:
         out["Statement"] = statements
     return out
@@ -194,7 +222,7 @@ def policy_document(args: Mapping[str, Any]) -> dict[str, Any]:
             continue
         source = _parse(text, f"source document {index}")
         for position, statement in enumerate(source["Statement"]):
-            sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+            sid = statement.get("Sid")
             if sid:
                 if sid in seen:
                     raise PolicyDocumentError(
@@ -219,7 +247,7 @@ def policy_document(args: Mapping[str, Any]) -> dict[str, Any]:
     for index, text in enumerate(args.get("overridePolicyDocuments") or []):
         if text is not None:
             _merge(merged, _parse(text, f"override document {index}"))
-    document = _ordered(merged)
+    document = _written(merged)
     pretty = _go_escape(json.dumps(document, indent=2, ensure_ascii=False))
     minified = _go_escape(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
     return {
