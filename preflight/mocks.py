@@ -58,6 +58,16 @@ def _known_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value and value != UNKNOWN else None
 
 
+def _revealed(value: Any) -> Any:
+    """A deserialized invoke argument without its secret wrappers."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {key: _revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revealed(item) for item in value]
+    return value
+
+
 def urn_of(project: str, stack: str, parent: str, type_: str, name: str) -> str:
     """The URN the engine gives a resource: parent types joined by `$` before its own type."""
     if parent:
@@ -264,7 +274,9 @@ class StackMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         """The data source's answer; UnknownInvokeError for one preflight cannot answer."""
-        answer = data_sources.answer(self.placeholders, args.token, dict(args.args or {}))
+        # The provider receives plain values; the SDK marks the result secret when an argument was.
+        given = {key: _revealed(value) for key, value in (args.args or {}).items()}
+        answer = data_sources.answer(self.placeholders, args.token, given)
         if answer is None:
             raise UnknownInvokeError(args.token)
         return answer

@@ -125,6 +125,13 @@ def test_a_data_source_without_an_answer_is_unknown_and_named_never_an_abort() -
     assert recording.outputs == {"engineVersion": UNKNOWN}
 
 
+def test_a_data_source_refusal_names_the_data_source_and_the_providers_reason() -> None:
+    with pytest.raises(ProgramError) as caught:
+        record(PROJECT, "test", program=PROGRAMS / "bad_policy_document.py")
+    assert "invoke of aws:iam/getPolicyDocument:getPolicyDocument failed" in caught.value.message
+    assert "duplicate Sid (Read)" in caught.value.message
+
+
 def test_logged_errors_fail_the_run_and_warnings_are_kept() -> None:
     with pytest.raises(ProgramError, match=r"no certificate for the HTTPS listener"):
         record(PROJECT, "test", program=PROGRAMS / "logs_error.py")
