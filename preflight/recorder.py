@@ -43,6 +43,7 @@ from preflight.project import ProgramLocation, locate_program
 from preflight.stack_config import StackConfig, load_stack_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 ORGANIZATION = "organization"
 """The organization a local-backend stack belongs to; preflight has no backend."""
 
@@ -70,7 +71,7 @@ class Recording:
     """Messages the program logged with `pulumi.log.warn`."""
     unknowns: bool = False
     unanswered_data_sources: list[str] = field(default_factory=list)
-    """Data sources preflight had no answer for (their outputs were unknown), in first-call order."""
+    """Data sources (and stack references) preflight had no answer for, sorted: their outputs were unknown."""
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -183,6 +184,20 @@ class RecordingMonitor(mocks.MockMonitor):
             # The provider refuses such arguments (a policy document with a repeated Sid); the SDK raises
             # the failure in the program, naming the data source.
             return resource_pb2.ResourceInvokeResponse(failures=[provider_pb2.CheckFailure(reason=str(error))])
+
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:
+        """`Resource.get(name, id)` and stack references. A read of an existing resource returns its id
+        (the SDK takes the response's id; an empty one would make it unknown during a preview). Another
+        stack's outputs are not available offline: a stack reference answers none, so every output read
+        from it is unknown, and it is noted like a data source without an answer."""
+        if request.type == STACK_REFERENCE_TYPE:
+            with self._lock:
+                self.unanswered.append(f"{STACK_REFERENCE_TYPE} {request.name}")
+            urn = self.make_urn(request.parent, request.type, request.name)
+            return resource_pb2.ReadResourceResponse(urn=urn, id=request.id or request.name)
+        response = super().ReadResource(request)
+        response.id = request.id
+        return response
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -431,7 +446,7 @@ def record(
         outputs=monitor.stack_outputs,
         warnings=log.warnings,
         unknowns=unknowns,
-        unanswered_data_sources=list(monitor.unanswered),
+        unanswered_data_sources=sorted(set(monitor.unanswered)),
     )
 
 

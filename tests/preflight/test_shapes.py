@@ -135,11 +135,16 @@ def test_data_sources_are_answered_and_the_unanswered_one_is_named(pack) -> None
     assert instance["tags"]["registry"] == "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"
     record_inputs = recording.one("aws:route53/record:Record").inputs
     assert record_inputs["name"] == "host.example.com" and record_inputs["zoneId"].startswith("Z")
-    assert report.unanswered_data_sources == ["aws:rds/getEngineVersion:getEngineVersion"]
+    peer = recording.one("aws:ec2/securityGroup:SecurityGroup").inputs
+    assert peer["vpcId"] == "vpc-0123456789abcdef0" and peer["tags"] == {"network": UNKNOWN}
+    assert report.unanswered_data_sources == [
+        "aws:rds/getEngineVersion:getEngineVersion",
+        "pulumi:pulumi:StackReference acme/network/prod",
+    ]
     assert recording.outputs == {"registry": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", "engine": UNKNOWN}
     assert report.exit_code == 1
     assert findings(report) == {("mandatory", "aws-iam-no-wildcard-actions", "aws:iam/policy:Policy::reader")}
-    assert coverage(report) == (2, 3, {"aws:route53/record:Record::host"})
+    assert coverage(report) == (3, 4, {"aws:route53/record:Record::host"})
 
 
 def test_remote_components_are_judged_by_their_inputs_and_listed(pack) -> None:

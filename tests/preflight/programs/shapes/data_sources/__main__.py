@@ -52,5 +52,11 @@ aws.route53.Record(
     ttl=300,
     records=[instance.private_ip],
 )
+# An existing resource read by id, and another stack's outputs (not available offline: unknown).
+shared = aws.ec2.Vpc.get("shared", "vpc-0123456789abcdef0")
+network = pulumi.StackReference("acme/network/prod")
+aws.ec2.SecurityGroup(
+    "peer", vpc_id=shared.id, description="Peered services", tags={"network": network.get_output("vpcId")}
+)
 pulumi.export("registry", credentials.proxy_endpoint)
 pulumi.export("engine", engine.version)
