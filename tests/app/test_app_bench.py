@@ -61,8 +61,8 @@ def test_an_unreadable_wrk_report_is_an_error_not_a_zero(bench):
 
 
 @pytest.mark.slow
-def test_python_load_generator_measures_a_live_server(bench, start_gunicorn):
-    server = start_gunicorn(WEB_CONCURRENCY="2")
+def test_python_load_generator_measures_a_live_server(bench, start_server):
+    server = start_server(WEB_CONCURRENCY="2")
 
     result = bench._load_with_python(server.port, 1.0)
 
