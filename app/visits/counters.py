@@ -137,6 +137,8 @@ class DynamoDBCounter:
     def increment(self, visit_id: str) -> int:
         if not 1 <= len(visit_id) <= _TOKEN_MAX:
             raise ValueError(f"visit_id must be 1-{_TOKEN_MAX} characters (a ClientRequestToken), got {visit_id!r}")
+        # Built once: every attempt must be byte-identical, or DynamoDB answers a reused token with
+        # IdempotentParameterMismatchException instead of deduplicating it.
         request = self._transaction(visit_id)
         for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
             try:
@@ -147,7 +149,7 @@ class DynamoDBCounter:
                 if reasons[:1] == ["ConditionalCheckFailed"]:
                     break  # the marker exists: an earlier attempt of this visit was counted
                 if "TransactionConflict" in reasons and attempt < _CONFLICT_ATTEMPTS:
-                    time.sleep(random.uniform(0, 0.02 * 2**attempt))  # jittered, so conflicting visits part
+                    time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not a secret
                     continue
                 raise CounterUnavailable(self._describe("TransactWriteItems", error)) from error
             except BotoCoreError as error:

@@ -7,14 +7,15 @@ PORT             port to listen on (default 8000)
 WEB_CONCURRENCY  worker processes (default: one per CPU this container may use, at least 2)
 WEB_THREADS      Python threads per worker that run requests, overlapping DynamoDB round trips (default 4)
 GRACEFUL_TIMEOUT seconds to finish in-flight requests after SIGTERM (default 20, below ECS's 30 s stopTimeout)
-HEADER_TIMEOUT   seconds a client may take to send its request headers (default 10)
+HEADER_TIMEOUT   seconds a client may take to send its request headers, and a keep-alive connection may
+                 stay idle (default 60, granian's maximum)
 LOG_LEVEL        level of the server's and the app's logs (default INFO)
 The app's own settings (COUNTER_TABLE, AWS_REGION, APP_VERSION, ...) are in visits/settings.py.
 
 Why granian and not gunicorn (measured by benchmarks/app_bench.py): HTTP parsing, keep-alive and slow
 clients are handled in Rust on an event loop, so Python threads only ever run the app. A client that
 trickles its headers holds no Python thread and is cut off after HEADER_TIMEOUT (gunicorn's gthread
-worker gives each such connection a thread, with no header deadline).
+worker lends each such connection a thread while it reads the headers, with no header deadline).
 """
 
 from __future__ import annotations
@@ -97,9 +98,14 @@ def server_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # SIGTERM: stop accepting, finish in-flight requests, exit; workers still busy after this are
         # killed, before ECS's stopTimeout sends SIGKILL.
         "workers_kill_timeout": _int_from_env(env, "GRACEFUL_TIMEOUT", 20, 1, 1800),
-        # Keep-alive stays on with no idle limit of the server's own: the ALB (60 s idle timeout) closes
-        # idle connections first, so a new request never races a server-side close (a 502).
-        "http1_settings": HTTP1Settings(header_read_timeout=_int_from_env(env, "HEADER_TIMEOUT", 10, 1, 60) * 1000),
+        # The header deadline is also how long a keep-alive connection may sit idle between requests
+        # (measured: an idle connection closes HEADER_TIMEOUT after its last response). The ALB reuses
+        # idle connections for up to its idle timeout (60 s by default) and AWS asks targets to keep them
+        # longer, or a request can race the server's close and become a 502
+        # (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html,
+        # "Connection idle timeout"). granian allows at most 60 s, so that is the default; the ALB's idle
+        # timeout should sit below it. Slow senders cost no Python thread meanwhile.
+        "http1_settings": HTTP1Settings(header_read_timeout=_int_from_env(env, "HEADER_TIMEOUT", 60, 1, 60) * 1000),
         "websockets": False,
         "respawn_failed_workers": True,
         "log_level": LogLevels(settings.log_level.lower()),

@@ -38,7 +38,8 @@ def test_defaults_suit_an_ecs_task():
     assert options["blocking_threads"] == 4
     # ECS sends SIGKILL after stopTimeout (default 30 s): draining must finish first.
     assert options["workers_kill_timeout"] == 20
-    assert options["http1_settings"].header_read_timeout == 10_000
+    # Also the keep-alive idle limit: at least the ALB's default 60 s idle timeout, so the ALB closes first.
+    assert options["http1_settings"].header_read_timeout == 60_000
     assert options["http1_settings"].keep_alive is True
     assert options["respawn_failed_workers"] is True
 
@@ -89,6 +90,7 @@ def test_server_logs_are_json_at_the_app_level():
         ("WEB_THREADS", "many"),
         ("GRACEFUL_TIMEOUT", "-5"),
         ("HEADER_TIMEOUT", "0"),
+        ("HEADER_TIMEOUT", "61"),
     ],
 )
 def test_bad_server_values_name_the_variable(name, value):
