@@ -80,15 +80,18 @@ class ContainerHostArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        checks.check(owner, "architecture", self.architecture, aws_limits.architecture)
-        if self.architecture in aws_limits.ARCHITECTURES:
-            checks.check(owner, "instance_type", self.instance_type, aws_limits.instance_type(self.architecture))
-        checks.check(owner, "root_volume_gib", self.root_volume_gib, aws_limits.root_volume)
-        checks.check(owner, "region", self.region, aws_limits.region)
-        checks.check(owner, "container_port", self.container_port, aws_limits.port)
-        checks.check(owner, "health_check_path", self.health_check_path, aws_limits.health_path)
-        for cidr in self.allowed_cidrs:
-            checks.check(owner, "allowed_cidrs", cidr, aws_limits.private_cidr)
+        checks.check_fields(
+            self,
+            {
+                "architecture": aws_limits.architecture,
+                "instance_type": aws_limits.instance_type(self.architecture),
+                "root_volume_gib": aws_limits.root_volume,
+                "region": aws_limits.region,
+                "container_port": aws_limits.port,
+                "health_check_path": aws_limits.health_path,
+                "allowed_cidrs": aws_limits.ingress_cidrs,
+            },
+        )
         if (self.counter_table_name is None) != (self.counter_table_arn is None):
             raise checks.ArgsError(
                 owner,

@@ -52,11 +52,16 @@ class NetworkArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        checks.check(owner, "cidr_block", self.cidr_block, aws_limits.vpc_cidr)
-        checks.check(owner, "availability_zones", self.availability_zones, aws_limits.availability_zones)
-        checks.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_strategy)
-        checks.check(owner, "app_port", self.app_port, aws_limits.port)
-        checks.check(owner, "listener_ports", tuple(self.listener_ports), aws_limits.listener_ports)
+        checks.check_fields(
+            self,
+            {
+                "cidr_block": aws_limits.vpc_cidr,
+                "availability_zones": aws_limits.availability_zones,
+                "nat_gateways": aws_limits.nat_strategy,
+                "app_port": aws_limits.port,
+                "listener_ports": aws_limits.listener_ports,
+            },
+        )
         checks.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_needs_endpoints(self.vpc_endpoints))
         checks.check(owner, "existing_vpc_id", self.existing_vpc_id, aws_limits.vpc_id)
         vpc = self.existing_vpc_id if self.existing_vpc_id is None or is_plain(self.existing_vpc_id) else "pending"
