@@ -109,17 +109,21 @@ class Findings:
     violations: list[tuple[str, str | None]] = field(default_factory=list)
     unknown_paths: list[str] = field(default_factory=list)
     dropped: dict[str | None, int] = field(default_factory=dict)
+    _seen: set[tuple[str, str | None]] = field(default_factory=set, repr=False)
+    _per_urn: dict[str | None, int] = field(default_factory=dict, repr=False)
 
     def violation(self, message: str, urn: str | None = None) -> None:
         if urn is not None and exempted_by(urn, self.exemptions):
             return
         if len(message) > MAX_MESSAGE:
             message = f"{message[: MAX_MESSAGE - 40]}... ({len(message) - MAX_MESSAGE + 40} more characters)"
-        if (message, urn) in self.violations:
+        if (message, urn) in self._seen:
             return
-        if sum(1 for _, known in self.violations if known == urn) >= MAX_FINDINGS:
+        self._seen.add((message, urn))
+        if self._per_urn.get(urn, 0) >= MAX_FINDINGS:
             self.dropped[urn] = self.dropped.get(urn, 0) + 1
             return
+        self._per_urn[urn] = self._per_urn.get(urn, 0) + 1
         self.violations.append((message, urn))
 
     def unknown(self, value: Any, urn: str | None = None) -> bool:
