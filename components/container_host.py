@@ -30,11 +30,6 @@ WORLD_V4 = "0.0.0.0/0"
 METADATA_HOP_LIMIT = 2
 
 
-def ssm_managed_policy_arn(partition: str) -> str:
-    """The AWS managed policy that lets the SSM agent register the host for Session Manager."""
-    return f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-
-
 def _rule_suffix(cidr: str) -> str:
     """A stable resource-name suffix for a CIDR: 10.20.0.0/16 -> 10-20-0-0-16."""
     return re.sub(r"[^0-9a-f]+", "-", cidr.lower()).strip("-")
@@ -49,7 +44,7 @@ class ContainerHostArgs:
     region: str
     """Where the host runs; the app's AWS_REGION. Required."""
     partition: str
-    """`aws`, `aws-cn` or `aws-us-gov`, for the managed policy ARN. Required."""
+    """`aws`, `aws-cn` or `aws-us-gov`: the partition of the ARNs the host works with. Required."""
     vpc_id: pulumi.Input[str]
     """The VPC of the host's security group. Required."""
     subnet_id: pulumi.Input[str]
@@ -190,17 +185,11 @@ class ContainerHost(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        statements = iam.ecr_pull_statements(args.repository_arn)
+        statements = iam.ecr_pull_statements(args.repository_arn) + iam.session_manager_statements()
         if args.counter_table_arn is not None:
             statements += iam.counter_table_statements(args.counter_table_arn)
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=iam.policy_json(statements), opts=child)
-        session_manager = aws.iam.RolePolicyAttachment(
-            f"{name}-ssm",
-            role=role.name,
-            policy_arn=ssm_managed_policy_arn(args.partition),
-            opts=child,
-        )
-        return role, [policy, session_manager]
+        return role, [policy]
 
     @staticmethod
     def _security_group(

