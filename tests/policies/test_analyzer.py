@@ -79,6 +79,7 @@ def test_cannot_judge_is_advisory_even_for_mandatory_rules(servicer) -> None:
         "aws-iam-role-trust-restricted": {proto.MANDATORY},
         "aws-iam-no-wildcard-actions": {proto.ADVISORY},
         "aws-iam-no-wildcard-resources": {proto.ADVISORY},
+        "aws-iam-no-privilege-escalation": {proto.ADVISORY},
     }
     unknown = [d.message for d in response.diagnostics if d.policyName == "aws-iam-no-wildcard-actions"]
     assert unknown[0].startswith("can't run policy 'aws-iam-no-wildcard-actions'")
