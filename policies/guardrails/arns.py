@@ -6,9 +6,10 @@ one account) every role, `arn:*:ds:*:*:*/*` every directory. Partition, region a
 pattern narrow: every role of one account is still every role the grant can reach there.
 
 The test is language inclusion of two globs: the format's resource part, whose placeholders (`${BucketName}`)
-stand for any text, must be matched by the pattern's resource part. The placeholders become a marker that
-only the pattern's `*` can consume (a literal or `?` cannot), so a match means every value of every
-placeholder is matched: `bucket/*` does not cover `${BucketName}/${ObjectName}`, `*/*` does.
+stand for any non-empty text, must be matched by the pattern's resource part. Each placeholder becomes two
+markers, "one character" (a `?` or `*` may consume it) then "any text" (only `*` may), and no literal
+matches either, so a match means every value of every placeholder is matched: `bucket/*` does not cover
+`${BucketName}/${ObjectName}`, `*/*` and `?*/*` do.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 from guardrails import iam_knowledge
 from guardrails.iam_knowledge import ActionFacts, ArnFormat
 
-# A character no ARN contains: stands for "any text" in a format, and only `*` may consume it.
+# Characters no ARN contains: a placeholder is "one character" then "any text"; only `*` consumes the latter.
 _ANY = "\x00"
+_ONE = "\x01"
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\*")
 # Values used for a pattern's partition, region and account when a wildcard spans the colons ("arn:aws:s3*").
 _SAMPLE_FIELDS = ("arn", "aws", "", "us-east-1", "123456789012")
@@ -33,7 +35,7 @@ def has_wildcard(text: str) -> bool:
 
 @functools.lru_cache(maxsize=8192)
 def glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """IAM's glob (`*` any text, `?` one character) as a regex; `?` never consumes a placeholder."""
+    """IAM's glob (`*` any text, `?` one character) as a regex; `?` never consumes a placeholder's "any text"."""
     parts = []
     for char in pattern:
         if char == "*":
@@ -46,7 +48,7 @@ def glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
 
 
 def _template(text: str) -> str:
-    return _PLACEHOLDER.sub(_ANY, text)
+    return _PLACEHOLDER.sub(_ONE + _ANY, text)
 
 
 def _fields(arn: str) -> list[str]:
