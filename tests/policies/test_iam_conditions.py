@@ -45,6 +45,8 @@ CONDITIONS = [
         True,
         id="restricting-entry-anded-with-another",
     ),
+    pytest.param({"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}, True, id="source-vpc-endpoint"),
+    pytest.param({"StringLike": {"aws:SourceVpce": "vpce-*"}}, False, id="any-vpc-endpoint"),
     # Not restricting: the key may be absent, the value admits anyone, or the key is compared with itself.
     pytest.param({"StringLike": {"aws:PrincipalOrgID": "o-*"}}, False, id="org-id-wildcard"),
     pytest.param({"StringEquals": {"aws:PrincipalOrgID": "${aws:PrincipalOrgID}"}}, False, id="org-id-variable"),

@@ -1,7 +1,8 @@
 """IAM: least-privilege permission policies, AWS managed policies judged by their documents, restricted
 trust, and no privilege escalation on named resources.
 
-Engine property names are pulumi-aws's (schema of aws:iam/*): `policy` on Policy, RolePolicy,
+Engine property names are pulumi-aws's (the getters of pulumi_aws/iam/*.py and the registry's API docs,
+pulumi.com/registry/packages/aws/api-docs/iam/): `policy` on Policy, RolePolicy,
 UserPolicy and GroupPolicy; `inlinePolicies`, `managedPolicyArns`, `assumeRolePolicy` and `name` on Role;
 `policyArn` on Role/User/GroupPolicyAttachment and PolicyAttachment (with `roles`, `users`, `groups`);
 `policyArns` on Role/User/GroupPolicyAttachmentsExclusive (with `roleName`, `userName`, `groupName`).
