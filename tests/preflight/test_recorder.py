@@ -154,3 +154,11 @@ def test_each_project_directory_imports_its_own_modules(tmp_path: Path) -> None:
         )
     assert record(tmp_path / "a", "test").outputs == {"variant": "a"}
     assert record(tmp_path / "b", "test").outputs == {"variant": "b"}
+
+
+def test_a_project_whose_virtualenv_is_preflights_own_keeps_the_sdk_loaded(record_stack) -> None:
+    # This repository's Pulumi.yaml names .venv, the environment preflight itself runs in: its packages
+    # belong to preflight and must survive the switch to another project.
+    record_stack("dev")
+    recording = record(Path(__file__).parent / "programs" / "shapes" / "main_subfolder", "test")
+    assert [r.type for r in recording.resources] == ["aws:cloudwatch/logGroup:LogGroup"]
