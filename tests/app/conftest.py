@@ -154,7 +154,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     def start(**env: str) -> Server:
         port = _free_port()
         log_path = tmp_path / f"server-{port}.log"
-        environment = {**os.environ, "PORT": str(port), **env}
+        environment = {**os.environ, "BIND_ADDRESS": "127.0.0.1", "PORT": str(port), **env}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 server_command(), cwd=APP_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT

@@ -86,21 +86,24 @@ def test_the_stall_double_counts_a_plain_update_item(proxy, counter_table):
     assert stored_count(proxy.endpoint, counter_table) == 2
 
 
-def test_a_stalled_transaction_is_retried_with_the_same_token_and_counted_once(proxy, counter_table):
-    proxy.stall = lambda operation, nth: operation == "TransactWriteItems" and nth == 1
+@pytest.mark.parametrize("stalled_answers", [1, 3], ids=["first-answer-late", "all-but-the-last-answer-late"])
+def test_a_stalled_transaction_is_retried_with_the_same_token_and_counted_once(proxy, counter_table, stalled_answers):
+    proxy.stall = lambda operation, nth: operation == "TransactWriteItems" and nth <= stalled_answers
 
     total = _counter(proxy.endpoint, counter_table).increment("visit-1")
 
-    first, retry = proxy.of("TransactWriteItems")
+    first, *retries = proxy.of("TransactWriteItems")
+    assert len(retries) == stalled_answers  # one more attempt than answers held back
     assert first.stalled and first.status == 200  # moto wrote it; the answer came too late
-    assert retry.body == first.body  # byte for byte: the same ClientRequestToken on the retry
-    assert retry.params["ClientRequestToken"] == "visit-1"
-    # moto ignores the token, so the repeat reached the table: the marker's condition cancelled it.
-    assert retry.status == 400
-    assert [reason["Code"] for reason in json.loads(retry.answer)["CancellationReasons"]] == [
-        "ConditionalCheckFailed",
-        "None",
-    ]
+    assert all(retry.body == first.body for retry in retries)  # byte for byte: the same ClientRequestToken
+    assert first.params["ClientRequestToken"] == "visit-1"
+    # moto ignores the token, so each repeat reached the table: the marker's condition cancelled it.
+    for retry in retries:
+        assert retry.status == 400
+        assert [reason["Code"] for reason in json.loads(retry.answer)["CancellationReasons"]] == [
+            "ConditionalCheckFailed",
+            "None",
+        ]
     assert total == 1
     assert stored_count(proxy.endpoint, counter_table) == 1
 
