@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
-# The image runs gunicorn with app/ as the working directory; tests import the package the same way.
+# The image runs the server with app/ as the working directory; tests import the package the same way.
 if str(APP_DIR) not in sys.path:
     sys.path.insert(0, str(APP_DIR))
 
