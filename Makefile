@@ -40,6 +40,13 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(ARGS)
 
+# The image suite alone (`make test` runs it too): as root, installs Debian's docker.io, docker-registry,
+# debootstrap and apache2-utils when missing, then builds, runs, pushes and pulls the real image.
+.PHONY: test-image
+## test-image: build and run the real image against a real engine and registry (root)
+test-image: $(STAMP)
+	$(BIN)/python -m pytest tests/image $(ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
