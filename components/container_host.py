@@ -31,11 +31,6 @@ WORLD_V4 = "0.0.0.0/0"
 METADATA_HOP_LIMIT = 2
 
 
-def ssm_managed_policy_arn(partition: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The AWS managed policy that lets the SSM agent register the host for Session Manager."""
-    return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/AmazonSSMManagedInstanceCore")
-
-
 def _rule_suffix(cidr: str) -> str:
     """A stable resource-name suffix for a CIDR: 10.20.0.0/16 -> 10-20-0-0-16."""
     return re.sub(r"[^0-9a-f]+", "-", cidr.lower()).strip("-")
@@ -121,9 +116,8 @@ class ContainerHost(pulumi.ComponentResource):
         tags = dict(args.tags) or None
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = args.region if args.region is not None else aws.get_region_output(opts=invoke).region
-        partition = aws.get_partition_output(opts=invoke).partition
 
-        role, grants = self._role(name, args, partition, child, tags)
+        role, grants = self._role(name, args, child, tags)
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
         security_group = self._security_group(name, args, child, tags)
 
@@ -179,7 +173,6 @@ class ContainerHost(pulumi.ComponentResource):
     def _role(
         name: str,
         args: ContainerHostArgs,
-        partition: pulumi.Input[str],
         child: pulumi.ResourceOptions,
         tags: dict[str, str] | None,
     ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
@@ -205,17 +198,11 @@ class ContainerHost(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        statements = iam.ecr_pull_statements(args.repository_arn)
+        statements = iam.ecr_pull_statements(args.repository_arn) + iam.session_manager_statements()
         if args.counter_table_arn is not None:
             statements += iam.counter_table_statements(args.counter_table_arn)
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=iam.policy_json(statements), opts=child)
-        session_manager = aws.iam.RolePolicyAttachment(
-            f"{name}-ssm",
-            role=role.name,
-            policy_arn=ssm_managed_policy_arn(partition),
-            opts=child,
-        )
-        return role, [policy, session_manager]
+        return role, [policy]
 
     @staticmethod
     def _security_group(
