@@ -124,7 +124,9 @@ def test_pass_role_to_a_role_holding_an_admin_managed_policy_fires() -> None:
     admin = role(
         "admin", allow("s3:GetObject", "arn:aws:s3:::b/*"), managed=["arn:aws:iam::aws:policy/AdministratorAccess"]
     )
-    assert judge_stack([deployer, admin]).fired == {ESCALATION}
+    verdict = judge_stack([deployer, admin])
+    assert verdict.fired == {ESCALATION}
+    assert "escalation path PassRole" in verdict.text(ESCALATION)
 
 
 def test_pass_role_attached_through_a_role_policy_fires() -> None:
@@ -132,7 +134,9 @@ def test_pass_role_attached_through_a_role_policy_fires() -> None:
     grant = Spec(
         ROLE_POLICY, "deployer-pass", {"role": "deployer", "policy": document(allow("iam:PassRole", role_arn("admin")))}
     )
-    assert judge_stack([deployer, grant, role("admin", ADMIN_OF_ROLES)]).fired == {ESCALATION}
+    verdict = judge_stack([deployer, grant, role("admin", ADMIN_OF_ROLES)])
+    assert verdict.fired == {ESCALATION}
+    assert "escalation path PassRole" in verdict.text(ESCALATION)
 
 
 @pytest.mark.parametrize(

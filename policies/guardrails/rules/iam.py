@@ -389,9 +389,7 @@ def _role_documents(stack: Stack) -> dict[str, list[_Held]]:
     ignore = Findings()
     for name, role in roles.items():
         held[name] += [_Held(role, document, False) for _, document in _permission_documents(role, ignore)]
-        held[name] += [
-            _Held(role, document, True) for document in _attached(role.props.get("managedPolicyArns"), customer)
-        ]
+        held[name] += [_Held(role, *found) for found in _attached(role.props.get("managedPolicyArns"), customer)]
     for resource in stack.of_type(ROLE_POLICY):
         name = escalation.identity_name(resource.props.get("role"))
         if name in held:
