@@ -21,7 +21,16 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
-from preflight.model import ADVISORY, DISABLED, MANDATORY, REMEDIATE, Diagnostic, PolicyInfo, RecordedResource
+from preflight.model import (
+    ADVISORY,
+    CANNOT_JUDGE_PREFIX,
+    DISABLED,
+    MANDATORY,
+    REMEDIATE,
+    Diagnostic,
+    PolicyInfo,
+    RecordedResource,
+)
 from preflight.recorder import ORGANIZATION, STACK_TYPE
 
 LEVELS = {
@@ -37,7 +46,6 @@ SEVERITIES = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-CANNOT_JUDGE_PREFIX = "cannot judge yet"
 PROVIDER_PREFIX = "pulumi:providers:"
 START_TIMEOUT_SECONDS = 60.0
 MAX_MESSAGE = 400 * 1024 * 1024

@@ -1,9 +1,11 @@
 """SARIF 2.1.0 for GitHub code scanning: one rule per pack policy, one result per verdict.
 
 Code scanning needs a file for every result, but a verdict is about a cloud resource. Each result
-carries both: the resource URN as its logical location and, as its physical location, the project file
-that declares the resource (see `common.source_file`). Every result on the same file and line would
-collapse into one alert, so a fingerprint of (policy, URN) keeps one alert per resource.
+carries both: the resource URN as its logical location and, as its physical location, the file and line
+where the program constructed the resource (recorded from the registration's call stack). When the
+recording has no such frame (a stack-wide verdict, a resource the program did not construct itself), the
+project file that declares it stands in, at line 1 (see `common.source_file`). Results on one file and line
+would collapse into one alert, so a fingerprint of (policy, URN) keeps one alert per resource.
 """
 
 from __future__ import annotations
@@ -95,10 +97,12 @@ def _fingerprint(diagnostic: Diagnostic) -> str:
 def _result(diagnostic: Diagnostic, rule_index: int, report: Report, index: ResourceIndex) -> dict[str, Any]:
     message = diagnostic.message.strip() or diagnostic.description.strip() or diagnostic.policy
     label = index.label(diagnostic.urn)
+    where = index.source(diagnostic.urn)
+    uri, line = (where.file, where.line) if where else (source_file(diagnostic.urn, report), 1)
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": source_file(diagnostic.urn, report), "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": 1},
+            "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": line},
         }
     }
     if diagnostic.urn:

@@ -21,12 +21,12 @@ from pulumi.runtime import rpc
 from preflight.model import MANDATORY, Diagnostic, RecordedResource, Report
 from preflight.reports import FILE_NAMES, FORMATS, render, write_all
 from preflight.reports.common import source_file
-from preflight.reports.example import example_report, scaled_report, secret
 from preflight.reports.json_report import load_schema
 from preflight.reports.markdown import COMMENT_LIMIT, cell
 from preflight.reports.mermaid import canonical_type
 from preflight.reports.values import SECRET, UNKNOWN, resource_inputs, to_json
 from tests.conftest import ROOT
+from tests.preflight.example_report import example_report, scaled_report, secret
 from tests.preflight.golden_files import assert_matches_golden
 
 
@@ -74,7 +74,7 @@ def test_every_format_ignores_recording_order(fmt: str) -> None:
 
 def test_unknown_format_names_the_allowed_ones() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown report format 'html'; choose one of: markdown, json, sarif, mermaid"
+        ValueError, match=r"unknown report format 'html'; choose one of: text, markdown, json, sarif, mermaid"
     ):
         render(example_report(), "html")
 
@@ -82,7 +82,13 @@ def test_unknown_format_names_the_allowed_ones() -> None:
 def test_write_all_writes_every_format_with_the_rendered_text(tmp_path: Path) -> None:
     report = example_report()
     written = write_all(report, tmp_path / "out")
-    assert [path.name for path in written] == ["report.md", "report.json", "report.sarif", "architecture.mmd"]
+    assert [path.name for path in written] == [
+        "report.txt",
+        "report.md",
+        "report.json",
+        "report.sarif",
+        "architecture.mmd",
+    ]
     for fmt in FORMATS:
         assert (tmp_path / "out" / FILE_NAMES[fmt]).read_text(encoding="utf-8") == render(report, fmt)
 
