@@ -23,7 +23,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
 from preflight.model import (
     ADVISORY,
-    CANNOT_JUDGE_PREFIX,
+    CANNOT_JUDGE_YET,
     DISABLED,
     MANDATORY,
     REMEDIATE,
@@ -466,7 +466,7 @@ def is_cannot_judge(message: str, description: str = "") -> bool:
     if "can't run policy" in message and "during preview" in message:
         return True
     reason = message[len(description) :] if description and message.startswith(description) else message
-    return reason.strip().lower().startswith(CANNOT_JUDGE_PREFIX)
+    return reason.strip().lower().startswith(CANNOT_JUDGE_YET)
 
 
 def _diagnostics(response: analyzer_pb2.AnalyzeResponse, urn: str) -> Iterable[Diagnostic]:

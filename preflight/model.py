@@ -18,9 +18,10 @@ MANDATORY = "mandatory"
 REMEDIATE = "remediate"
 DISABLED = "disabled"
 
-CANNOT_JUDGE_PREFIX = "cannot judge yet:"
-"""How a rule's message starts when values it needs are unknown during preview. The pack writes the same
-words (policies/guardrails); a test keeps the two equal, since the pack cannot import preflight."""
+CANNOT_JUDGE_YET = "cannot judge yet"
+"""How a rule's message starts when values it needs are unknown during preview (`cannot judge yet: <paths>
+unknown during preview`). The pack defines the same words (policies/guardrails/values.py); a test keeps the
+two equal, since the pack, run in its own environment, cannot import preflight."""
 
 
 @dataclass(frozen=True)
