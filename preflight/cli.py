@@ -11,8 +11,10 @@ import gc
 import json
 import os
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -34,6 +36,7 @@ class Progress:
         self.interval = interval
         self.started = time.perf_counter()
         self._last = 0.0
+        self._count = 0
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
@@ -41,10 +44,29 @@ class Progress:
 
     def recording(self, count: int) -> None:
         """Called on every registration; speaks at most once per `interval` seconds."""
+        self._count = count
         now = time.perf_counter()
         if now - self._last >= self.interval:
             self._last = now
-            self(f"recording: {count} resources so far")
+            self(f"recording: {count} resource{'' if count == 1 else 's'} so far")
+
+    @contextlib.contextmanager
+    def heartbeat(self, seconds: float = 2.0) -> Iterator[None]:
+        """While the program runs, a line every `seconds` even when nothing registers (its imports)."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(seconds):
+                if time.perf_counter() - self._last >= seconds:
+                    self.recording(self._count)
+
+        thread = threading.Thread(target=beat, name="preflight-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -176,14 +198,15 @@ def run(args: argparse.Namespace) -> int:
         # (bounded by the program's size; the report states the peak memory).
         gc.disable()
         try:
-            recording = record(
-                project_dir,
-                stack,
-                unknowns=args.unknowns,
-                program=args.program,
-                config=config,
-                progress=progress.recording,
-            )
+            with progress.heartbeat():
+                recording = record(
+                    project_dir,
+                    stack,
+                    unknowns=args.unknowns,
+                    program=args.program,
+                    config=config,
+                    progress=progress.recording,
+                )
         finally:
             gc.freeze()
             gc.enable()
