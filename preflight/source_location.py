@@ -11,6 +11,7 @@ request's `sourcePosition` as the engine would.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ class ProgramFiles:
         self.project_dir = Path(project_dir).resolve()
         self.program = Path(program).resolve() if program else None
         self._files: dict[str, tuple[str, str] | None] = {}
+        self._prefix = str(self.project_dir) + os.sep
+        self._program_name = str(self.program) if self.program else None
 
     def _lookup(self, filename: str) -> tuple[str, str] | None:
         """(absolute path, report name) of a program file, None for any other; each file resolved once."""
@@ -43,7 +46,10 @@ class ProgramFiles:
         except KeyError:
             pass
         found = None
-        if filename and not filename.startswith("<"):
+        # The program's modules are imported through the resolved project directory (first on sys.path)
+        # and the program itself runs from its resolved path, so a prefix test rules out the SDK's and the
+        # standard library's files without touching the file system.
+        if filename.startswith(self._prefix) or filename == self._program_name:
             path = Path(filename).resolve()
             inside = path.is_relative_to(self.project_dir)
             library = any(part in _LIBRARY_DIRS for part in path.parts) or path.is_relative_to(PREFLIGHT_DIR)

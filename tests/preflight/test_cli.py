@@ -227,4 +227,6 @@ def test_recording_progress_counts_registrations_on_stderr(capsys: pytest.Captur
     progress = Progress(quiet=False, interval=0.0)
     record(TINY, "test", progress=progress.recording)
     lines = capsys.readouterr().err.splitlines()
-    assert [line.split("] ", 1)[1] for line in lines] == ["recording: 1 resource so far"] + [f"recording: {n} resources so far" for n in range(2, 7)]
+    assert [line.split("] ", 1)[1] for line in lines] == ["recording: 1 resource so far"] + [
+        f"recording: {n} resources so far" for n in range(2, 7)
+    ]
