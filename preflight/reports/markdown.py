@@ -75,6 +75,8 @@ def _verdict(report: Report) -> str:
     if summary.cannot_judge:
         notes.append(f"{summary.cannot_judge} cannot judge yet")
     tail = f" ({', '.join(notes)})" if notes else ""
+    if not summary.resources:
+        return f"✅ **No mandatory violations**{tail}, but no cloud resource was recorded for the pack to judge."
     return f"✅ **No mandatory violations**{tail}: the policy pack would let this deployment through."
 
 

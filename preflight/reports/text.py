@@ -76,7 +76,8 @@ def _verdicts(report: Report) -> list[str]:
     lines = ["", f"Policy verdicts ({report.policy_pack or 'policy pack'}, config {report.policy_config or 'none'}):"]
     diagnostics = sorted_diagnostics(report.diagnostics)
     if not diagnostics:
-        lines.append("  none: every rule passed")
+        judged = summarize(report).resources
+        lines.append("  none: every rule passed" if judged else "  none, but no cloud resource was recorded to judge")
     for diagnostic in diagnostics:
         where = index.source(diagnostic.urn)
         first, *rest = finding_reason(diagnostic).splitlines() or [""]

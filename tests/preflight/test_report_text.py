@@ -158,3 +158,12 @@ def test_findings_are_ordered_worst_first_with_their_fix(recording: Recording) -
     assert verdicts[-1] == (
         "FAILED: mandatory violations: 5 resources, 1 mandatory, 1 advisory, 1 cannot judge yet; 1.23 s"
     )
+
+
+def test_an_empty_plan_never_claims_every_rule_passed(recording: Recording) -> None:
+    components_only = [r for r in recording.resources if not r.custom]
+    text = render_text(dataclasses.replace(report_of(recording, []), resources=components_only))
+    assert "  none, but no cloud resource was recorded to judge" in text
+    assert "every rule passed" not in text
+    markdown = render(dataclasses.replace(report_of(recording, []), resources=components_only), "markdown")
+    assert "but no cloud resource was recorded for the pack to judge" in markdown
