@@ -97,8 +97,31 @@ def init_policy(policy: Policy, **metadata: Any) -> None:
 
 
 def engine_properties(struct: Any) -> Any:
-    """4. A request's properties as the servicer deserializes them (before its unknown-checking proxy)."""
-    return deserialize_properties(json_format.MessageToDict(struct))
+    """4. A request's properties as the servicer deserializes them (before its unknown-checking proxy).
+
+    json_format refuses NaN and +-Infinity, which a Struct carries on the wire (the library's servicer then
+    fails the whole request); those are read as floats instead.
+    """
+    try:
+        as_dict = json_format.MessageToDict(struct)
+    except ValueError:
+        as_dict = _struct_to_dict(struct)
+    return deserialize_properties(as_dict)
+
+
+def _value_to_python(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return _struct_to_dict(value.struct_value)
+    if kind == "list_value":
+        return [_value_to_python(item) for item in value.list_value.values]
+    if kind in (None, "null_value"):
+        return None
+    return getattr(value, kind)
+
+
+def _struct_to_dict(struct: Any) -> dict[str, Any]:
+    return {key: _value_to_python(value) for key, value in struct.fields.items()}
 
 
 # --- 5. the servicer -----------------------------------------------------------------------------------
@@ -191,6 +214,8 @@ class PackServicer(_PolicyAnalyzerServicer):
         try:
             for message, urn in violations:
                 report(message, urn)
+        except RecursionError:
+            report(f"{UNREADABLE}: a value nests too deeply to be judged, so the resource does not pass.", None)
         except UnknownValueError as error:
             self._cannot_judge(response, policy, error)
         except _NotApplicableError as error:
@@ -211,9 +236,12 @@ class PackServicer(_PolicyAnalyzerServicer):
             if level == EnforcementLevel.REMEDIATE:
                 level = EnforcementLevel.MANDATORY
             if properties is None:
-                properties = self._convert(engine_properties(request.properties))
+                properties = _converted(self._convert, request.properties)
             config = self._get_policy_config(policy.name)
-            violations = policy.analyze(request.type, request.urn, request.name, properties, config)
+            if isinstance(properties, Unreadable):
+                violations: Iterable = [(str(properties), None)]
+            else:
+                violations = policy.analyze(request.type, request.urn, request.name, properties, config)
             self._run(response, policy, level, violations)
         return response
 
@@ -234,6 +262,21 @@ class PackServicer(_PolicyAnalyzerServicer):
         return response
 
 
+UNREADABLE = "cannot read the properties"
+
+
+class Unreadable(str):
+    """Properties the pack could not convert (nested deeper than Python's recursion limit allows)."""
+
+
+def _converted(convert: Callable[[Any], Any], struct: Any) -> Any:
+    """The request's properties converted for the rules, or Unreadable: never an error for the engine."""
+    try:
+        return convert(engine_properties(struct))
+    except RecursionError:
+        return Unreadable(f"{UNREADABLE}: they nest too deeply to be judged, so the resource does not pass.")
+
+
 def stack_resources(requested: Sequence[Any], convert: Callable[[Any], Any]) -> list[EngineResource]:
     """AnalyzeStack's resources; like policy.py, parent and dependencies only name resources in the request."""
     present = {resource.urn for resource in requested}
@@ -246,7 +289,7 @@ def stack_resources(requested: Sequence[Any], convert: Callable[[Any], Any]) -> 
             type=resource.type,
             urn=resource.urn,
             name=resource.name,
-            properties=convert(engine_properties(resource.properties)),
+            properties=_converted(convert, resource.properties),
             parent=resource.parent if resource.parent in present else None,
             dependencies=known(resource.dependencies),
             property_dependencies={key: known(value.urns) for key, value in resource.propertyDependencies.items()},

@@ -26,6 +26,8 @@ REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 PUBLIC_REPOSITORY = "aws:ecrpublic/repository:Repository"
+PUBLIC_REPOSITORY_POLICY = "aws:ecrpublic/repositoryPolicy:RepositoryPolicy"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 IAM_POLICY = "aws:iam/policy:Policy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
@@ -46,6 +48,20 @@ ALB_LOAD_BALANCER = "aws:alb/loadBalancer:LoadBalancer"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 ALB_TARGET_GROUP = "aws:alb/targetGroup:TargetGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
+BUCKET_ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_ENCRYPTION_V2 = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
+AWSX_ALB = "awsx:lb:ApplicationLoadBalancer"
+AWSX_REPOSITORY = "awsx:ecr:Repository"
+LOG_BUCKET = "shipshape-lb-logs"
 
 PULL_STATEMENT = {
     "Sid": "EcrPullOneRepository",
@@ -141,6 +157,33 @@ COMPLIANT = {
                 "Sid": "PullFromPartnerAccounts",
                 "Effect": "Allow",
                 "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]},
+                "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            }
+        ),
+    },
+    PUBLIC_REPOSITORY_POLICY: {
+        "repositoryName": "shipshape",
+        "policy": document(
+            {
+                "Sid": "PushFromCi",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/ci"},
+                "Action": ["ecr-public:PutImage", "ecr-public:InitiateLayerUpload"],
+            }
+        ),
+    },
+    # pulumi-aws ecr.RepositoryCreationTemplate inputs (sdk/python/pulumi_aws/ecr/repository_creation_template.py).
+    CREATION_TEMPLATE: {
+        "prefix": "shipshape",
+        "appliedFors": ["PULL_THROUGH_CACHE", "REPLICATION"],
+        "imageTagMutability": "IMMUTABLE",
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"}],
+        "customRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecr-template",
+        "repositoryPolicy": document(
+            {
+                "Sid": "PullFromPartnerAccounts",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
                 "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             }
         ),
@@ -275,10 +318,82 @@ COMPLIANT = {
         "healthCheck": {"path": "/health", "matcher": "200"},
     },
     LOG_GROUP: {"name": "/shipshape/web", "retentionInDays": 30},
+    # S3, as pulumi-aws's engine inputs (sdk/python/pulumi_aws/s3/*.py).
+    BUCKET: {"bucket": LOG_BUCKET, "forceDestroy": False},
+    BUCKET_ACL: {"bucket": LOG_BUCKET, "acl": "private"},
+    BUCKET_POLICY: {
+        "bucket": LOG_BUCKET,
+        "policy": document(
+            {
+                "Sid": "ElbLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{LOG_BUCKET}/*",
+            }
+        ),
+    },
+    PUBLIC_ACCESS_BLOCK: {
+        "bucket": LOG_BUCKET,
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
+    },
+    OWNERSHIP_CONTROLS: {"bucket": LOG_BUCKET, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+    BUCKET_ENCRYPTION: {
+        "bucket": LOG_BUCKET,
+        "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+    },
+    # awsx components, as their own inputs (pulumi-awsx awsx/ecs/fargateService.ts, awsx/lb/
+    # applicationLoadBalancer.ts, awsx/ecr/repository.ts).
+    AWSX_FARGATE_SERVICE: {
+        "cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/shipshape",
+        "taskDefinition": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:1",
+        "desiredCount": 2,
+        "networkConfiguration": {
+            "subnets": ["subnet-private-a"],
+            "securityGroups": ["sg-app"],
+            "assignPublicIp": False,
+        },
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+    },
+    AWSX_ALB: {
+        "subnetIds": ["subnet-public-a", "subnet-public-b"],
+        "securityGroups": ["sg-alb"],
+        "dropInvalidHeaderFields": True,
+        "enableDeletionProtection": True,
+        "accessLogs": {"bucket": LOG_BUCKET, "enabled": True},
+        "listeners": [
+            {
+                "port": 80,
+                "protocol": "HTTP",
+                "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}],
+            },
+            {
+                "port": 443,
+                "protocol": "HTTPS",
+                "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                "certificateArn": f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/c",
+            },
+        ],
+    },
+    AWSX_REPOSITORY: {
+        "name": "shipshape-app",
+        "imageScanningConfiguration": {"scanOnPush": True},
+        "imageTagMutability": "IMMUTABLE",
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"}],
+    },
 }
 COMPLIANT[ALB_LISTENER] = COMPLIANT[LISTENER]
 COMPLIANT[ALB_LOAD_BALANCER] = COMPLIANT[LOAD_BALANCER]
 COMPLIANT[ALB_TARGET_GROUP] = COMPLIANT[TARGET_GROUP]
+COMPLIANT[BUCKET_V2] = COMPLIANT[BUCKET]
+COMPLIANT[BUCKET_ACL_V2] = COMPLIANT[BUCKET_ACL]
+COMPLIANT[BUCKET_ENCRYPTION_V2] = COMPLIANT[BUCKET_ENCRYPTION]
+COMPLIANT[ACCOUNT_PUBLIC_ACCESS_BLOCK] = {
+    key: value for key, value in COMPLIANT[PUBLIC_ACCESS_BLOCK].items() if key != "bucket"
+}
 
 HTTPS_LISTENER = {
     "loadBalancerArn": "arn:lb",

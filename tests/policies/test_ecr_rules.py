@@ -6,7 +6,9 @@ import pytest
 
 from tests.policies.fixtures import (
     COMPLIANT,
+    CREATION_TEMPLATE,
     PUBLIC_REPOSITORY,
+    PUBLIC_REPOSITORY_POLICY,
     REGISTRY_POLICY,
     REGISTRY_SCANNING,
     REPOSITORY,
@@ -71,31 +73,33 @@ def repository_policy(**statement) -> dict:
         ),
         pytest.param(
             REGISTRY_SCANNING,
-            changed(
-                COMPLIANT[REGISTRY_SCANNING],
-                ("rules", 0, "repositoryFilters"),
-                [{"filter": "prod-*", "filterType": "WILDCARD"}],
-            ),
-            {"aws-ecr-repository-scan-on-push"},
-            id="registry-scanning-covers-some-repositories",
-        ),
-        pytest.param(
-            REGISTRY_SCANNING,
             changed(COMPLIANT[REGISTRY_SCANNING], ("rules", 0, "scanFrequency"), "MANUAL"),
-            {"aws-ecr-repository-scan-on-push"},
-            id="registry-scanning-manual-only",
-        ),
-        pytest.param(
-            REGISTRY_SCANNING,
-            changed(COMPLIANT[REGISTRY_SCANNING], ("rules",), DELETE),
-            {"aws-ecr-repository-scan-on-push"},
-            id="registry-scanning-without-rules",
-        ),
-        pytest.param(
-            REGISTRY_SCANNING,
-            changed(COMPLIANT[REGISTRY_SCANNING], ("rules", 0, "scanFrequency"), "CONTINUOUS_SCAN"),
             set(),
-            id="registry-scanning-continuous-passes",
+            id="registry-scanning-manual-alone-is-judged-with-the-repositories-of-the-stack",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("imageTagMutability",), "MUTABLE_WITH_EXCLUSION"),
+            {"aws-ecr-repository-immutable-tags"},
+            id="template-mutable-tags",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("encryptionConfigurations",), [{"encryptionType": "AES256"}]),
+            {"aws-ecr-repository-kms-encryption"},
+            id="template-aes256",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("repositoryPolicy",), DELETE),
+            set(),
+            id="template-without-repository-policy",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("repositoryPolicy",), "{not json"),
+            {POLICY_NOT_PUBLIC},
+            id="template-unreadable-repository-policy",
         ),
     ],
 )
@@ -122,6 +126,19 @@ def test_public_principal_spellings_are_all_public(principal: object) -> None:
 def test_not_principal_with_allow_is_public() -> None:
     verdict = judge(REPOSITORY_POLICY, repository_policy(NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"}))
     assert verdict.fired == {POLICY_NOT_PUBLIC}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "key"),
+    [
+        pytest.param(PUBLIC_REPOSITORY_POLICY, "policy", id="ecr-public-repository-policy"),
+        pytest.param(CREATION_TEMPLATE, "repositoryPolicy", id="creation-template-repository-policy"),
+    ],
+)
+def test_public_principal_in_other_repository_policies(resource_type: str, key: str) -> None:
+    statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["ecr:BatchGetImage"]}
+    props = changed(COMPLIANT[resource_type], (key,), document(statement))
+    assert judge(resource_type, props).fired == {POLICY_NOT_PUBLIC}
 
 
 def test_registry_policy_is_judged_like_a_repository_policy() -> None:
