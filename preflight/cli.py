@@ -18,6 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
+# gRPC's core logs connection events (a GOAWAY from the pack as it stops) at INFO on stderr, where they
+# would read as preflight's own errors; only its errors are worth showing. Set before grpc loads.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
 from preflight.analyzer import AnalyzerError, PolicyConfigError, PolicyPack, policies_of
 from preflight.model import Report
 from preflight.recorder import ProgramError, record
