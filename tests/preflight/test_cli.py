@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from preflight.analyzer import PolicyPack, policies_of
 from preflight.cli import Progress
 from preflight.recorder import record
+from preflight.reports.json_report import load_schema
 from tests.conftest import ROOT
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -186,7 +188,10 @@ def test_json_report_round_trips_as_a_baseline(tmp_path: Path) -> None:
     first = tiny("--format", "json")
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
+    jsonschema.validate(report, load_schema(), cls=jsonschema.Draft202012Validator)
     assert report["project"] == "tiny" and report["stack"] == "test"
+    assert report["peakRssBytes"] > 0 and report["summary"]["plan"] == {"create": 7}
+    assert {r["name"]: r["source"]["file"] for r in report["resources"]}["store-0"] == "__main__.py"
     baseline = tmp_path / "plan.json"
     baseline.write_text(first.stdout)
     out = tmp_path / "out"
