@@ -40,6 +40,13 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(ARGS)
 
+# The image suite alone (`make test` runs it too): as root, installs Debian's docker.io, docker-registry,
+# debootstrap and apache2-utils when missing, then builds, runs, pushes and pulls the real image.
+.PHONY: test-image
+## test-image: build and run the real image against a real engine and registry (root)
+test-image: $(STAMP)
+	$(BIN)/python -m pytest tests/image $(ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -52,9 +59,9 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 
-## run-app: serve the app locally with the in-process counter on http://127.0.0.1:8000
+## run-app: serve the app locally with the in-process counter on http://localhost:8000
 run-app: $(STAMP)
-	cd app && WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000}
+	cd app && WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/python -m visits.server
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache out

@@ -216,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
             gc.enable()
         for warning in recording.warnings:
             progress(f"program warning: {warning}")
+        for token in recording.unanswered_data_sources:
+            progress(f"cannot judge yet: no offline answer for data source {token}; its outputs are unknown")
         progress(f"recorded {len(recording.resources)} resources; analyzing")
         step = max(1, len(recording.resources) // 10)
 
@@ -241,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
         unknowns=args.unknowns,
         elapsed_seconds=time.perf_counter() - started,
         peak_rss_bytes=peak_rss_bytes(),
+        coverage=pack.coverage,
+        unanswered_data_sources=recording.unanswered_data_sources,
     )
     try:
         diff = compare(baseline, report) if baseline is not None else None

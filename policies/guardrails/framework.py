@@ -457,9 +457,10 @@ class _RulePolicy(sdk.PackPolicy):
             stack = _stack_from_policy_resources(args.resources)
             _report(_emit(lambda: _reported(self.rule.judge_stack(stack, args.get_config()), True)), report_violation)
             return
-        if self.judges(args.resource_type):
-            props = plain(args.props)
-            _report(self.analyze(args.resource_type, args.urn, args.name, props, args.get_config()), report_violation)
+        if not self.judges(args.resource_type):
+            args.not_applicable(sdk.not_judged(args.resource_type))
+        props = plain(args.props)
+        _report(self.analyze(args.resource_type, args.urn, args.name, props, args.get_config()), report_violation)
 
     def remediate(self, args: ResourceValidationArgs) -> dict[str, Any] | None:
         return self.rule.remediate(args.resource_type, args.urn, args.name, plain(args.props), args.get_config())

@@ -18,6 +18,7 @@ ALL_RULES: tuple[Rule, ...] = (
     iam.NO_WILDCARD_RESOURCES,
     iam.NO_PRIVILEGED_MANAGED_POLICIES,
     iam.ROLE_TRUST_RESTRICTED,
+    iam.NO_PRIVILEGE_ESCALATION,
     # Advisory by default; policies/config/<stack>.json raises some of them.
     ecr.IMMUTABLE_TAGS,
     ecr.KMS_ENCRYPTION,

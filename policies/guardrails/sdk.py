@@ -140,6 +140,11 @@ class EngineResource:
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+def not_judged(resource_type: str) -> str:
+    """The not-applicable reason of a rule that does not judge a resource's type."""
+    return f"checks no {resource_type}"
+
+
 class PackPolicy:
     """What PackServicer asks of a policy besides pulumi-policy's interface; the pack's rules implement it."""
 
@@ -170,7 +175,8 @@ class PackServicer(_PolicyAnalyzerServicer):
     Analyze and AnalyzeStack follow policy.py's loops step for step (level, DISABLED and REMEDIATE
     handling, the violation and "can't run policy" diagnostics, not-applicable entries); the only
     differences are that properties are converted once per request instead of once per policy, and that a
-    resource rule that does not judge the request's type is skipped instead of called to return nothing.
+    resource rule that does not judge the request's type is not called: it answers not applicable, as its
+    validate does.
     tests/policies/test_servicer.py checks that both servicers answer every request identically.
     """
 
@@ -232,6 +238,10 @@ class PackServicer(_PolicyAnalyzerServicer):
             if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
                 continue
             if not policy.judges(request.type):
+                # Said over the protocol, so a preview can count the resources no rule judged.
+                response.not_applicable.append(
+                    proto.PolicyNotApplicable(policy_name=policy.name, reason=not_judged(request.type))
+                )
                 continue
             if level == EnforcementLevel.REMEDIATE:
                 level = EnforcementLevel.MANDATORY

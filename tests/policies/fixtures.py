@@ -18,7 +18,8 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/visits"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:shipshape/api-AbCdEf"
 PARAMETER_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/shipshape/flag"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shipshape-app@sha256:{'a' * 64}"
-SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+# An AWS managed policy whose document passes the IAM rules (X-Ray write actions take no ARN).
+SCOPED_MANAGED_POLICY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -33,6 +34,13 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+ROLE_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+USER_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
+GROUP_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive"
 INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -221,11 +229,18 @@ COMPLIANT = {
     ROLE: {
         "assumeRolePolicy": TASK_TRUST,
         "inlinePolicies": [{"name": "task", "policy": TASK_PERMISSIONS}],
-        "managedPolicyArns": [SSM_CORE],
+        "managedPolicyArns": [SCOPED_MANAGED_POLICY],
         "maxSessionDuration": 3600,
     },
-    ROLE_POLICY_ATTACHMENT: {"role": "host-role", "policyArn": SSM_CORE},
-    POLICY_ATTACHMENT: {"name": "ssm", "policyArn": SSM_CORE, "roles": ["host-role"]},
+    ROLE_POLICY_ATTACHMENT: {"role": "host-role", "policyArn": SCOPED_MANAGED_POLICY},
+    POLICY_ATTACHMENT: {"name": "xray", "policyArn": SCOPED_MANAGED_POLICY, "roles": ["host-role"]},
+    USER_POLICY: {"user": "deployer", "policy": TASK_PERMISSIONS},
+    GROUP_POLICY: {"group": "deployers", "policy": TASK_PERMISSIONS},
+    USER_POLICY_ATTACHMENT: {"user": "deployer", "policyArn": SCOPED_MANAGED_POLICY},
+    GROUP_POLICY_ATTACHMENT: {"group": "deployers", "policyArn": SCOPED_MANAGED_POLICY},
+    ROLE_POLICY_ATTACHMENTS_EXCLUSIVE: {"roleName": "host-role", "policyArns": [SCOPED_MANAGED_POLICY]},
+    USER_POLICY_ATTACHMENTS_EXCLUSIVE: {"userName": "deployer", "policyArns": [SCOPED_MANAGED_POLICY]},
+    GROUP_POLICY_ATTACHMENTS_EXCLUSIVE: {"groupName": "deployers", "policyArns": [SCOPED_MANAGED_POLICY]},
     INSTANCE: {
         "ami": "ami-0123456789abcdef0",
         "instanceType": "t3.micro",

@@ -73,6 +73,7 @@ def test_cannot_judge_is_advisory_even_for_mandatory_rules(servicer) -> None:
         "aws-iam-role-trust-restricted": {proto.MANDATORY},
         "aws-iam-no-wildcard-actions": {proto.ADVISORY},
         "aws-iam-no-wildcard-resources": {proto.ADVISORY},
+        "aws-iam-no-privilege-escalation": {proto.ADVISORY},
     }
     unknown = [d.message for d in response.diagnostics if d.policyName == "aws-iam-no-wildcard-actions"]
     assert unknown[0].startswith("can't run policy 'aws-iam-no-wildcard-actions'")
@@ -99,7 +100,12 @@ def test_configured_level_exemptions_and_options_reach_the_rules(servicer) -> No
     )
     response = servicer.Analyze(analyze_request(ROLE, public_trust, name="legacy"), None)
     assert levels(response) == {}
-    assert [item.policy_name for item in response.not_applicable] == ["aws-iam-role-trust-restricted"]
+    reasons = {item.policy_name: item.reason for item in response.not_applicable}
+    assert reasons["aws-iam-role-trust-restricted"].startswith("exempted by pattern")
+    # Every other rule says it does not judge roles, so a preview can count what no rule judged.
+    assert {name for name, reason in reasons.items() if not reason.startswith("checks no ")} == {
+        "aws-iam-role-trust-restricted"
+    }
 
 
 def test_stack_analysis_names_the_repository(servicer) -> None:

@@ -156,7 +156,8 @@ def test_registry_policy_is_judged_like_a_repository_policy() -> None:
         pytest.param({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, True, id="org-id"),
         pytest.param({"StringEquals": {"aws:PrincipalAccount": ["111122223333"]}}, True, id="principal-account"),
         pytest.param({"StringEquals": {"aws:SourceAccount": "111122223333"}}, True, id="source-account"),
-        pytest.param({"ForAnyValue:StringLike": {"aws:PrincipalOrgID": "o-abc*"}}, True, id="for-any-value-like"),
+        # A prefix of a random organisation id does not name one organisation (anyone can create more).
+        pytest.param({"ForAnyValue:StringLike": {"aws:PrincipalOrgID": "o-abc*"}}, False, id="for-any-value-like"),
         pytest.param({"stringequals": {"AWS:PRINCIPALORGID": "o-abc123"}}, True, id="any-case"),
         pytest.param({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, False, id="negated-operator"),
         pytest.param({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}, False, id="if-exists"),

@@ -21,6 +21,7 @@ MANDATORY = {
     "aws-iam-no-wildcard-resources",
     "aws-iam-no-privileged-managed-policies",
     "aws-iam-role-trust-restricted",
+    "aws-iam-no-privilege-escalation",
 }
 ADVISORY = {
     "aws-ecr-repository-immutable-tags",
@@ -61,6 +62,7 @@ REMEDIABLE = {
     "aws-lb-drop-invalid-headers",
 }
 STACK_RULES = {
+    "aws-iam-no-privilege-escalation",
     "aws-ecr-repository-scan-on-push",
     "aws-ecr-repository-lifecycle-policy",
     "aws-ec2-app-ingress-from-load-balancer-only",
@@ -73,7 +75,7 @@ LEVELS = {"advisory", "mandatory", "remediate", "disabled"}
 
 def test_no_rule_disappears_and_none_appears_unnoticed() -> None:
     assert set(RULES_BY_NAME) == MANDATORY | ADVISORY
-    assert len(ALL_RULES) == len(MANDATORY) + len(ADVISORY) == 37
+    assert len(ALL_RULES) == len(MANDATORY) + len(ADVISORY) == 38
 
 
 def test_every_rule_a_module_defines_is_in_the_one_list() -> None:
