@@ -308,6 +308,31 @@ def plan_summary_lines(counts: dict[str, int]) -> list[str]:
     return lines
 
 
+def coverage_summary(report: Report) -> str | None:
+    """`40 of 42 resources judged by at least one rule (95 %)`, or None when coverage was not measured."""
+    coverage = report.coverage
+    if coverage is None:
+        return None
+    share = f" ({100 * len(coverage.judged) / coverage.total:.0f} %)" if coverage.total else ""
+    return f"{len(coverage.judged)} of {coverage.total} resources judged by at least one rule{share}"
+
+
+def not_judged_offline_summary(report: Report) -> str | None:
+    """`not judged offline: 3 components, the children their providers create`, or None."""
+    count = len(report.not_judged_offline)
+    if not count:
+        return None
+    noun = "component" if count == 1 else "components"
+    return f"not judged offline: {count} {noun}, the children their providers create"
+
+
+def nothing_judged(report: Report) -> bool:
+    """True when no rule judged any resource, so a clean verdict would be an empty claim."""
+    if report.coverage is not None:
+        return not report.coverage.in_scope
+    return not any(is_managed(resource) for resource in report.resources)
+
+
 def remediations(report: Report) -> dict[str, str]:
     """Rule name -> how to fix a finding of it, as the pack describes the rule (GetAnalyzerInfo)."""
     return {policy.name: policy.remediation_steps.strip() for policy in report.policies if policy.remediation_steps}

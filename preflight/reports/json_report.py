@@ -120,6 +120,14 @@ def report_to_json(report: Report, diff: PlanDiff | None = None) -> dict[str, An
     }
     if report.peak_rss_bytes:
         document["peakRssBytes"] = report.peak_rss_bytes
+    if report.coverage is not None:
+        document["coverage"] = {
+            "judged": sorted(report.coverage.judged),
+            "unjudged": sorted(report.coverage.unjudged),
+            "total": report.coverage.total,
+        }
+    document["notJudgedOffline"] = sorted(resource.urn for resource in report.not_judged_offline)
+    document["unansweredDataSources"] = sorted(report.unanswered_data_sources)
     if diff is not None:
         document["diff"] = diff.to_json()
     return document

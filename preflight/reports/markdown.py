@@ -16,9 +16,12 @@ from preflight.reports.common import (
     MARKER,
     PLAN_MARKERS,
     ResourceIndex,
+    coverage_summary,
     diagnostic_kind,
     finding_reason,
     is_managed,
+    not_judged_offline_summary,
+    nothing_judged,
     plan_counts,
     plan_operations,
     plan_summary_lines,
@@ -75,8 +78,8 @@ def _verdict(report: Report) -> str:
     if summary.cannot_judge:
         notes.append(f"{summary.cannot_judge} cannot judge yet")
     tail = f" ({', '.join(notes)})" if notes else ""
-    if not summary.resources:
-        return f"✅ **No mandatory violations**{tail}, but no cloud resource was recorded for the pack to judge."
+    if nothing_judged(report):
+        return f"✅ **No mandatory violations**{tail}, but no rule judged any resource: nothing was in scope."
     return f"✅ **No mandatory violations**{tail}: the policy pack would let this deployment through."
 
 
@@ -116,7 +119,23 @@ def _summary(report: Report) -> list[str]:
     if report.elapsed_seconds:
         facts.append(f"{report.elapsed_seconds:.1f} s")
     lines += ["<sub>" + " · ".join(facts) + "</sub>", ""]
-    return lines
+    return lines + _coverage(report)
+
+
+def _coverage(report: Report) -> list[str]:
+    """Coverage and what could not be judged offline: in the head, so it is never cut for length."""
+    lines = []
+    covered = coverage_summary(report)
+    if covered:
+        lines.append(f"**Coverage:** {covered}.")
+    remote = not_judged_offline_summary(report)
+    if remote:
+        names = ", ".join(f"{code(r.name)} ({code(r.type)})" for r in report.not_judged_offline)
+        lines.append(f"**{remote[0].upper()}{remote[1:]}:** {names}.")
+    if report.unanswered_data_sources:
+        sources = ", ".join(code(token) for token in report.unanswered_data_sources)
+        lines.append(f"**No offline answer** (outputs unknown, what depends on them cannot be judged yet): {sources}.")
+    return [line for entry in lines for line in (entry, "")]
 
 
 def _diff_section(diff: PlanDiff, index: ResourceIndex) -> list[str]:

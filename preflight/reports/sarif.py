@@ -126,6 +126,17 @@ def _result(diagnostic: Diagnostic, rule_index: int, report: Report, index: Reso
     }
 
 
+def _coverage(report: Report) -> dict[str, Any]:
+    """What the run could judge, so a clean run with nothing in scope is not read as a pass."""
+    found: dict[str, Any] = {
+        "notJudgedOffline": sorted(resource.urn for resource in report.not_judged_offline),
+        "unansweredDataSources": sorted(report.unanswered_data_sources),
+    }
+    if report.coverage is not None:
+        found["coverage"] = {"judged": len(report.coverage.judged), "total": report.coverage.total}
+    return found
+
+
 def report_to_sarif(report: Report) -> dict[str, Any]:
     index = ResourceIndex(report)
     policies = _policies_for(report)
@@ -154,6 +165,7 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
                     "policyPack": report.policy_pack,
                     "policyConfig": report.policy_config,
                     "unknowns": report.unknowns,
+                    **_coverage(report),
                 },
             }
         ],

@@ -14,8 +14,11 @@ from preflight.reports.common import (
     DELETE,
     PLAN_MARKERS,
     ResourceIndex,
+    coverage_summary,
     diagnostic_kind,
     finding_reason,
+    not_judged_offline_summary,
+    nothing_judged,
     plan_counts,
     plan_operations,
     plan_summary_lines,
@@ -76,8 +79,9 @@ def _verdicts(report: Report) -> list[str]:
     lines = ["", f"Policy verdicts ({report.policy_pack or 'policy pack'}, config {report.policy_config or 'none'}):"]
     diagnostics = sorted_diagnostics(report.diagnostics)
     if not diagnostics:
-        judged = summarize(report).resources
-        lines.append("  none: every rule passed" if judged else "  none, but no cloud resource was recorded to judge")
+        lines.append(
+            "  none, but no rule judged any resource" if nothing_judged(report) else "  none: every rule passed"
+        )
     for diagnostic in diagnostics:
         where = index.source(diagnostic.urn)
         first, *rest = finding_reason(diagnostic).splitlines() or [""]
@@ -89,6 +93,24 @@ def _verdicts(report: Report) -> list[str]:
         if diagnostic.policy in fixes and not diagnostic.cannot_judge:
             lines.append(f"      fix: {fixes[diagnostic.policy]}")
     return lines
+
+
+def _coverage(report: Report) -> list[str]:
+    """What the verdicts cover, and what could not be judged offline, each named."""
+    lines: list[str] = []
+    remote = not_judged_offline_summary(report)
+    if remote:
+        lines.append(f"  {remote}:")
+        lines += [f"    {r.type}  {r.name}" + (f"  {r.source}" if r.source else "") for r in report.not_judged_offline]
+    lines += [
+        f"  cannot judge yet: no offline answer for data source {token}; its outputs were unknown"
+        for token in report.unanswered_data_sources
+    ]
+    if report.coverage is not None:
+        lines[:0] = [f"  judged by no rule: {short_urn(urn)}" for urn in report.coverage.unjudged]
+    if not lines and report.coverage is None:
+        return []
+    return ["", f"Coverage: {coverage_summary(report) or 'not measured'}", *lines]
 
 
 def _changes(diff: PlanDiff) -> list[str]:
@@ -119,7 +141,7 @@ def _outcome(report: Report) -> str:
 def render_text(report: Report, diff: PlanDiff | None = None) -> str:
     lines = _header(report) + _plan(report, diff) + _outputs(report)
     lines += ["", *plan_summary_lines(plan_counts(report, diff))]
-    lines += _by_type(report) + _verdicts(report)
+    lines += _by_type(report) + _verdicts(report) + _coverage(report)
     if diff is not None:
         lines += _changes(diff)
     lines += ["", _outcome(report)]

@@ -19,7 +19,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
 from preflight.analyzer import PolicyPack, policies_of
-from preflight.model import Diagnostic, PolicyInfo, RecordedResource, Report, SourceLocation
+from preflight.model import Coverage, Diagnostic, PolicyInfo, RecordedResource, Report, SourceLocation
 from tests.conftest import ROOT
 
 PROJECT = "shipshape"
@@ -47,6 +47,7 @@ class _Builder:
         parent: str = STACK_URN,
         *,
         custom: bool = True,
+        remote: bool = False,
         inputs: dict[str, Any] | None = None,
         property_dependencies: dict[str, list[str]] | None = None,
     ) -> str:
@@ -68,6 +69,7 @@ class _Builder:
                 type=resource_type,
                 name=name,
                 custom=custom,
+                remote=remote,
                 parent=parent if parent != urn else "",
                 provider=f"{self.provider_urn}::provider-id" if custom and self.provider_urn else "",
                 dependencies=tuple(sorted({urn for urns in dependencies.values() for urn in urns})),
@@ -110,6 +112,8 @@ def _resources() -> list[RecordedResource]:
             "forceDelete": True,
         },
     )
+    # A remote component: its provider would create the children, which do not exist offline.
+    b.add("awsx:ecr:Repository", "mirror", registry, custom=False, remote=True, inputs={"forceDelete": False})
     b.add(
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
         "registry-lifecycle",
@@ -334,6 +338,16 @@ def _urn(resources: list[RecordedResource], resource_type: str, name: str) -> st
     return next(r.urn for r in resources if r.type == resource_type and r.name == name)
 
 
+def _coverage(resources: list[RecordedResource]) -> Coverage:
+    """Every cloud resource and remote component judged, but the two no rule of the example looks at."""
+    scope = [r for r in resources if (r.custom and not r.type.startswith("pulumi:providers:")) or r.remote]
+    unjudged = {"aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ec2/subnet:Subnet"}
+    return Coverage(
+        judged=tuple(r.urn for r in scope if r.type not in unjudged),
+        unjudged=tuple(r.urn for r in scope if r.type in unjudged),
+    )
+
+
 def example_report() -> Report:
     """The fixed example: 1 mandatory violation, 3 advisories, 1 stack-level advisory, 1 cannot-judge."""
     resources = _resources()
@@ -391,6 +405,8 @@ def example_report() -> Report:
         policy_config="policies/config/dev.json",
         unknowns=False,
         elapsed_seconds=1.25,
+        coverage=_coverage(resources),
+        unanswered_data_sources=["aws:ec2/getAmi:getAmi"],
     )
 
 

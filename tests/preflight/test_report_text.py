@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.model import ADVISORY, MANDATORY, Diagnostic, PolicyInfo, Report
+from preflight.model import ADVISORY, MANDATORY, Coverage, Diagnostic, PolicyInfo, Report
 from preflight.recorder import Recording, record
 from preflight.reports import compare, render
 from preflight.reports.common import plan_summary_lines
@@ -161,9 +161,15 @@ def test_findings_are_ordered_worst_first_with_their_fix(recording: Recording) -
 
 
 def test_an_empty_plan_never_claims_every_rule_passed(recording: Recording) -> None:
-    components_only = [r for r in recording.resources if not r.custom]
-    text = render_text(dataclasses.replace(report_of(recording, []), resources=components_only))
-    assert "  none, but no cloud resource was recorded to judge" in text
-    assert "every rule passed" not in text
-    markdown = render(dataclasses.replace(report_of(recording, []), resources=components_only), "markdown")
-    assert "but no cloud resource was recorded for the pack to judge" in markdown
+    components_only = dataclasses.replace(
+        report_of(recording, []), resources=[r for r in recording.resources if not r.custom]
+    )
+    nothing_in_scope = dataclasses.replace(
+        report_of(recording, []), coverage=Coverage(judged=(), unjudged=(recording.resources[0].urn,))
+    )
+    for report in (components_only, nothing_in_scope):
+        text = render_text(report)
+        assert "  none, but no rule judged any resource" in text
+        assert "every rule passed" not in text
+        assert "but no rule judged any resource: nothing was in scope." in render(report, "markdown")
+    assert "Coverage: 0 of 1 resources judged by at least one rule (0 %)" in render_text(nothing_in_scope)

@@ -181,7 +181,7 @@ def test_json_summary_counts_match_the_report() -> None:
         "verdict": "fail",
         "exitCode": 1,
         "resources": 22,
-        "components": 6,
+        "components": 7,
         "providers": 1,
         "mandatory": 1,
         "advisory": 4,
@@ -475,3 +475,19 @@ def test_mermaid_parser_rejects_an_unsafe_id(tmp_path: Path) -> None:
     broken = tmp_path / "broken.mmd"
     broken.write_text('flowchart LR\n  end["x"]\n', encoding="utf-8")
     assert _parse_with_mermaid([broken]).returncode == 1
+
+
+def test_coverage_and_what_was_not_judged_offline_are_in_every_format() -> None:
+    report = example_report()
+    mirror = next(r for r in report.resources if r.remote)
+    document = json.loads(render(report, "json"))
+    assert document["coverage"]["total"] == 23 and len(document["coverage"]["unjudged"]) == 5
+    assert document["notJudgedOffline"] == [mirror.urn]
+    assert document["unansweredDataSources"] == ["aws:ec2/getAmi:getAmi"]
+    markdown = render(report, "markdown")
+    head = markdown.split("### Violations", 1)[0]
+    assert "**Coverage:** 18 of 23 resources judged by at least one rule (78 %)." in head
+    assert "**Not judged offline: 1 component, the children their providers create:** `mirror`" in head
+    assert "`aws:ec2/getAmi:getAmi`" in head
+    sarif = json.loads(render(report, "sarif"))["runs"][0]["properties"]
+    assert sarif["coverage"] == {"judged": 18, "total": 23} and sarif["notJudgedOffline"] == [mirror.urn]
