@@ -22,7 +22,10 @@ from typing import NoReturn
 # would read as preflight's own errors; only its errors are worth showing. Set before grpc loads.
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
-from preflight.analyzer import AnalyzerError, PolicyConfigError, PolicyPack, policies_of
+from pulumi.runtime.proto import analyzer_pb2
+
+from preflight import pack_info
+from preflight.analyzer import AnalyzerError, PolicyConfigError, PolicyPack, policies_of, resolve_policy_config
 from preflight.model import Report
 from preflight.recorder import ProgramError, record
 from preflight.reports import FORMATS, compare, render, write_all
@@ -187,17 +190,18 @@ def run(args: argparse.Namespace) -> int:
     )
     pack.launch()
     try:
-        # The policy config is checked against the pack's rules before the program runs, so a typo in it
-        # is reported at once, not after a long recording.
-        progress(f"starting policy pack {pack_dir.name}/ and checking its config")
-        pack.connect()
-        levels = pack.configure(policy_config)
-        policies = policies_of(pack.info(), levels)
-        pack_name = pack.info().name
+        # A bad policy config is reported before the program runs. With the pack's rule list from an earlier
+        # run of the same pack source, a config it accepts lets the pack start while the program records;
+        # otherwise (a first run, or a config the list refuses) the running pack decides first.
+        early = pack_info.load(pack_dir)
+        levels = None
+        if early is None or not _accepts(early, policy_config):
+            progress(f"starting policy pack {pack_dir.name}/ and checking its config")
+            levels = _configure(pack, policy_config)
+            pack_info.store(pack_dir, pack.info())
 
-        progress(
-            f"recording stack {stack} of project {config.project}{' with unknown outputs' if args.unknowns else ''}"
-        )
+        mode = " with unknown outputs" if args.unknowns else ""
+        progress(f"recording stack {stack} of project {config.project}{mode}")
         # Recording allocates many objects and frees few: the collector's passes are pure cost here
         # (bounded by the program's size; the report states the peak memory).
         gc.disable()
@@ -218,7 +222,13 @@ def run(args: argparse.Namespace) -> int:
             progress(f"program warning: {warning}")
         for token in recording.unanswered_data_sources:
             progress(f"cannot judge yet: no offline answer for data source {token}; its outputs are unknown")
-        progress(f"recorded {len(recording.resources)} resources; analyzing")
+        if levels is None:
+            progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
+            levels = _configure(pack, policy_config)
+        else:
+            progress(f"recorded {len(recording.resources)} resources; analyzing")
+        policies = policies_of(pack.info(), levels)
+        pack_name = pack.info().name
         step = max(1, len(recording.resources) // 10)
 
         def analyzing(done: int, total: int) -> None:
@@ -261,6 +271,21 @@ def run(args: argparse.Namespace) -> int:
     pack.stop()  # reaps the pack, which had its SIGTERM while the report was rendered
     progress(f"done: exit {report.exit_code}")
     return report.exit_code
+
+
+def _accepts(info: analyzer_pb2.AnalyzerInfo, policy_config: dict) -> bool:
+    """Whether the pack `info` describes accepts the policy config, resolved as the CLI resolves it."""
+    try:
+        resolve_policy_config(info, policy_config)
+    except PolicyConfigError:
+        return False
+    return True
+
+
+def _configure(pack: PolicyPack, policy_config: dict) -> dict[str, str]:
+    """Connect to the launched pack and configure it; rule -> enforcement level."""
+    pack.connect()
+    return pack.configure(policy_config)
 
 
 def _terminate(pack: PolicyPack) -> None:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -20,6 +21,14 @@ from tests.conftest import ROOT
 
 PROGRAMS = Path(__file__).parent / "programs"
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The pack's kept rule list goes to a directory of the test run's, not the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 def preflight(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
