@@ -11,6 +11,7 @@ would collapse into one alert, so a fingerprint of (policy, URN) keeps one alert
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePosixPath
 from typing import Any
 
 from preflight.model import ADVISORY, DISABLED, MANDATORY, REMEDIATE, Diagnostic, PolicyInfo, Report
@@ -99,12 +100,9 @@ def _result(diagnostic: Diagnostic, rule_index: int, report: Report, index: Reso
     label = index.label(diagnostic.urn)
     where = index.source(diagnostic.urn)
     uri, line = (where.file, where.line) if where else (source_file(diagnostic.urn, report), 1)
-    location: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": line},
-        }
-    }
+    # A program file outside the project directory has an absolute path: a file URI, not one under the root.
+    artifact = {"uri": PurePosixPath(uri).as_uri()} if uri.startswith("/") else {"uri": uri, "uriBaseId": "%SRCROOT%"}
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}
     if diagnostic.urn:
         location["logicalLocations"] = [
             {"fullyQualifiedName": diagnostic.urn, "name": index.name(diagnostic.urn), "kind": "resource"}

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from preflight.model import ADVISORY, MANDATORY, Diagnostic, PolicyInfo
+from preflight.model import ADVISORY, MANDATORY, Diagnostic, PolicyInfo, SourceLocation
 from preflight.reports import render
 from tests.preflight.example_report import example_report, scaled_report
 
@@ -140,3 +140,15 @@ def test_a_verdict_from_an_undescribed_policy_gets_a_stand_in_rule() -> None:
 
 def test_run_is_categorised_by_stack() -> None:
     assert _sarif()["runs"][0]["automationDetails"]["id"] == "preflight/dev/"
+
+
+def test_a_program_file_outside_the_project_is_a_file_uri() -> None:
+    report = example_report()
+    outside = SourceLocation("/work/programs/main.py", 12)
+    moved = [dataclasses.replace(r, source=outside) if r.name == "web-task" else r for r in report.resources]
+    run = _sarif(dataclasses.replace(report, resources=moved))["runs"][0]
+    result = next(r for r in run["results"] if r["ruleId"] == "aws-iam-no-wildcard-actions")
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "file:///work/programs/main.py"},
+        "region": {"startLine": 12},
+    }
