@@ -30,7 +30,7 @@ from preflight.model import Report
 from preflight.recorder import ProgramError, record
 from preflight.reports import FORMATS, compare, render, write_all
 from preflight.reports.values import struct_to_json
-from preflight.stack_config import ConfigError, StackConfig, load_stack_config
+from preflight.stack_config import ConfigError, ConfigValueError, StackConfig, load_stack_config
 
 DEFAULT_STACK = "dev"
 
@@ -153,10 +153,17 @@ def choose_stack(project_dir: Path, requested: str | None) -> str:
     raise ConfigError(f"{project_dir} has several stacks; choose one with --stack: {', '.join(stacks)}")
 
 
-def load_config(project_dir: Path, stack: str) -> StackConfig:
+def load_config(project_dir: Path, stack: str, program: Path | None = None) -> StackConfig:
     """The stack's config; a stack that does not exist is named with the ones that do."""
     try:
         return load_stack_config(project_dir, stack)
+    except ConfigValueError as error:
+        # Every problem in one run: the program's own settings check sees the refused values too.
+        try:
+            record(project_dir, stack, program=program, config=error.config)
+        except ProgramError as program_error:
+            raise ConfigError(error.merged_with(program_error.message)) from None
+        raise
     except ConfigError as error:
         stacks = stacks_in(project_dir)
         if stack in stacks or not stacks:
@@ -184,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     policy_config = _read_policy_config(config_path) if args.policy_config or config_path.is_file() else {}
     baseline = _read_json(args.baseline) if args.baseline else None
 
-    config = load_config(project_dir, stack)
+    config = load_config(project_dir, stack, args.program)
     pack = PolicyPack(
         pack_dir, project=config.project, stack=config.stack, config=config.values, secret_keys=config.secret_keys
     )
