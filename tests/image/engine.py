@@ -99,11 +99,11 @@ def run(args: Sequence[str], *, timeout: float = 600, env: dict[str, str] | None
 
 def ensure_packages() -> float:
     """Install the engine's Debian packages when any is missing; returns the seconds it took (0 if none)."""
+    if os.geteuid() != 0:
+        raise EngineUnavailable("the image tests run dockerd, mount namespaces and apt-get, which need root")
     missing = sorted({package for path, package in PACKAGES.items() if not Path(path).exists()})
     if not missing:
         return 0.0
-    if os.geteuid() != 0:
-        raise EngineUnavailable(f"the image tests need root to install {', '.join(missing)} and to run dockerd")
     if shutil.which("apt-get") is None:
         raise EngineUnavailable(f"no apt-get on this machine to install {', '.join(missing)}")
     started = time.monotonic()
@@ -167,8 +167,9 @@ class Registry:
                 "-keyout", str(key), "-out", str(self.ca_certificate),
             ]
         )  # fmt: skip
-        # A user and password made for this run only, as ECR hands out a short-lived token.
-        self.username = f"ci-{secrets.token_hex(4)}"
+        # The htpasswd file and its one user are made for this run. ECR's user name is always AWS (the
+        # host's bootstrap logs in as AWS); its password is a 12-hour token, here a fresh random one.
+        self.username = "AWS"
         self.password = secrets.token_urlsafe(24)
         htpasswd = run(["htpasswd", "-Bbn", self.username, self.password]).stdout
         (self.workdir / "htpasswd").write_text(htpasswd)
@@ -259,20 +260,27 @@ class Engine:
         lines += [f"{HUB_SINKHOLE} {name}" for name in DOCKER_HUB_NAMES]
         hosts.write_text("\n".join(lines) + "\n")
         (self.workdir / "client").mkdir()
+        state = self.workdir / "state"
+        state.mkdir()
         daemon = [
             "/usr/sbin/dockerd",
-            "--data-root", str(self.workdir / "data"),
-            "--exec-root", str(self.workdir / "exec"),
+            "--data-root", str(state / "data"),
+            "--exec-root", str(state / "exec"),
             "--pidfile", str(self.workdir / "dockerd.pid"),
             "--host", f"unix://{self.socket}",
             "--config-file", str(self._daemon_json()),
         ]  # fmt: skip
+        # Images, layers and containers live on a tmpfs only this namespace sees: fast on a busy disk,
+        # and gone with dockerd (deleting a data root from disk took minutes on a loaded machine).
         # unshare and sh exec in turn, so the PID we hold is dockerd's own.
-        script = 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/docker && shift 2 && exec "$@"'
+        script = (
+            'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/docker && mount -t tmpfs tmpfs "$3" '
+            '&& shift 3 && exec "$@"'
+        )
         namespace = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"]
         log = (self.workdir / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
-            [*namespace, str(hosts), str(etc_docker), *daemon],
+            [*namespace, str(hosts), str(etc_docker), str(state), *daemon],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -326,41 +334,42 @@ def base_key() -> str:
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# Runs in a private mount namespace: debootstrap's many small writes go to a tmpfs that vanishes with
+# the namespace, and only the finished tarball reaches the disk. The host's CA bundle and a pip.conf
+# naming it go into this test base only.
+BASE_SCRIPT = r"""
+set -eu
+scratch=$1 partial=$2 suite=$3 mirror=$4 include=$5 bundle=$6
+mount -t tmpfs tmpfs "$scratch"
+debootstrap --variant=minbase --include="$include" "$suite" "$scratch/rootfs" "$mirror"
+rm -f "$scratch"/rootfs/var/cache/apt/archives/*.deb "$scratch"/rootfs/var/lib/apt/lists/*_*
+if [ -f "$bundle" ]; then
+  mkdir -p "$scratch/rootfs/etc/ssl/certs"
+  cp "$bundle" "$scratch/rootfs/etc/ssl/certs/ca-certificates.crt"
+  printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$scratch/rootfs/etc/pip.conf"
+fi
+tar --numeric-owner -C "$scratch/rootfs" -cf "$partial" .
+"""
+
+
 def base_tarball() -> tuple[Path, float]:
     """The cached root filesystem of the test base, made with debootstrap on a miss; (path, seconds spent)."""
-    key = base_key()
-    target = cache_dir() / f"debian-{DEBIAN_SUITE}-python-{key}.tar"
+    target = cache_dir() / f"debian-{DEBIAN_SUITE}-python-{base_key()}.tar"
     if target.exists():
         return target, 0.0
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
     with tempfile.TemporaryDirectory(prefix="shipshape-base-") as scratch:
-        rootfs = Path(scratch) / "rootfs"
         run(
             [
-                "debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
-                DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR,
+                "unshare", "--mount", "--propagation", "private", "sh", "-c", BASE_SCRIPT, "sh",
+                scratch, str(partial), DEBIAN_SUITE, DEBIAN_MIRROR, ",".join(BASE_PACKAGES), str(HOST_CA_BUNDLE),
             ],
             timeout=1800,
         )  # fmt: skip
-        _trust_host_certificates(rootfs)
-        for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for entry in (rootfs / leftover).glob("*.deb" if leftover.endswith("archives") else "*_*"):
-                entry.unlink()
-        partial = target.with_suffix(".partial")
-        run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."])
-        partial.rename(target)  # atomic: a crash never leaves a half-written base under the key
+    partial.rename(target)  # atomic: a failed run never leaves a half-written base under the key
     return target, time.monotonic() - started
-
-
-def _trust_host_certificates(rootfs: Path) -> None:
-    if not HOST_CA_BUNDLE.exists():
-        return
-    bundle = rootfs / "etc/ssl/certs/ca-certificates.crt"
-    bundle.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(HOST_CA_BUNDLE, bundle)
-    # pip in the image's venv reads /etc/pip.conf; Debian's ca-certificates is not in minbase.
-    (rootfs / "etc/pip.conf").write_text(f"[global]\ncert = /{bundle.relative_to(rootfs)}\n")
 
 
 def import_base(engine: Engine, tarball: Path) -> str:
