@@ -74,11 +74,11 @@ def test_python_environment_is_set_for_containers():
     assert "PYTHONUNBUFFERED=1" in envs
 
 
-def test_exposes_the_app_port_and_runs_gunicorn_in_exec_form():
+def test_exposes_the_app_port_and_runs_the_server_in_exec_form():
     instructions = dict(_instructions())
 
     assert instructions["EXPOSE"] == "8000"
-    assert json.loads(instructions["CMD"]) == ["gunicorn", "--config", "gunicorn.conf.py"]
+    assert json.loads(instructions["CMD"]) == ["python", "-m", "visits.server"]
 
 
 def test_healthcheck_needs_no_curl():

@@ -22,10 +22,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.policy import _NotApplicableError
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from guardrails.registry import ALL_RULES
+from guardrails.sdk import UNKNOWN_STRING_VALUE, NotApplicable, UnknownValueError, unknown_checking_proxy
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 STACK = "urn:pulumi:dev::shipshape::"
@@ -88,7 +87,7 @@ def judge(
             policy.validate(args, _record(verdict, policy.name))
         except UnknownValueError as error:
             verdict.cannot_judge[policy.name] = error.message
-        except _NotApplicableError as error:
+        except NotApplicable as error:
             verdict.not_applicable[policy.name] = error.reason or ""
     return verdict
 
@@ -101,6 +100,7 @@ class Spec:
     name: str
     props: Mapping[str, Any]
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
 
 
 def judge_stack(specs: Iterable[Spec], *, config: Mapping[str, Mapping[str, Any]] | None = None) -> Verdict:
@@ -127,6 +127,8 @@ def judge_stack(specs: Iterable[Spec], *, config: Mapping[str, Mapping[str, Any]
             for spec in specs
         }
         for spec in specs:
+            # As pulumi-policy's AnalyzeStack builds them: dependencies on resources of the stack.
+            resources[spec.name].dependencies = [resources[name] for name in spec.dependencies if name in resources]
             resources[spec.name].property_dependencies = {
                 key: [resources[dependency] for dependency in names]
                 for key, names in spec.property_dependencies.items()
@@ -136,7 +138,7 @@ def judge_stack(specs: Iterable[Spec], *, config: Mapping[str, Mapping[str, Any]
             policy.validate(args, _record(verdict, policy.name))
         except UnknownValueError as error:
             verdict.cannot_judge[policy.name] = error.message
-        except _NotApplicableError as error:
+        except NotApplicable as error:
             verdict.not_applicable[policy.name] = error.reason or ""
     return verdict
 
