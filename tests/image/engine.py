@@ -35,17 +35,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "app"
 
-# The executables the suite needs and the Debian package of each.
+# The commands the suite needs and the Debian package of each.
 PACKAGES = {
-    "/usr/sbin/dockerd": "docker.io",
-    "/usr/bin/docker": "docker.io",
-    "/usr/bin/docker-registry": "docker-registry",
-    "/usr/sbin/debootstrap": "debootstrap",
-    "/usr/bin/htpasswd": "apache2-utils",
-    "/usr/bin/openssl": "openssl",
-    "/usr/bin/unshare": "util-linux",
-    "/usr/bin/curl": "curl",
+    "dockerd": "docker.io",
+    "docker": "docker.io",
+    "docker-registry": "docker-registry",
+    "debootstrap": "debootstrap",
+    "htpasswd": "apache2-utils",
+    "openssl": "openssl",
+    "unshare": "util-linux",
+    "curl": "curl",
 }
+# Where root's commands live, whatever PATH the tests run with (dockerd is in /usr/sbin on Debian, in
+# /usr/bin from Docker's own packages).
+SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 # Debian's docker CLI, never another one earlier on PATH: it matches the engine's API version.
 DOCKER = "/usr/bin/docker"
 # The registry answers to an ECR host name, so the host's user data runs with a real-looking reference.
@@ -101,7 +104,7 @@ def ensure_packages() -> float:
     """Install the engine's Debian packages when any is missing; returns the seconds it took (0 if none)."""
     if os.geteuid() != 0:
         raise EngineUnavailable("the image tests run dockerd, mount namespaces and apt-get, which need root")
-    missing = sorted({package for path, package in PACKAGES.items() if not Path(path).exists()})
+    missing = sorted({package for name, package in PACKAGES.items() if shutil.which(name, path=SYSTEM_PATH) is None})
     if not missing:
         return 0.0
     if shutil.which("apt-get") is None:
@@ -111,6 +114,13 @@ def ensure_packages() -> float:
     run(["apt-get", "update", "-q"], env=env, timeout=900)
     run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env, timeout=1800)
     return time.monotonic() - started
+
+
+def system_command(name: str) -> str:
+    found = shutil.which(name, path=SYSTEM_PATH)
+    if found is None:
+        raise EngineUnavailable(f"{name} is not installed (Debian package {PACKAGES[name]})")
+    return found
 
 
 def _free_loopback_address(port: int) -> str:
@@ -189,7 +199,7 @@ class Registry:
     def start(self) -> None:
         log = (self.workdir / "registry.log").open("wb")
         self.process = subprocess.Popen(
-            ["/usr/bin/docker-registry", "serve", str(self.workdir / "config.yml")],
+            [system_command("docker-registry"), "serve", str(self.workdir / "config.yml")],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -263,7 +273,7 @@ class Engine:
         state = self.workdir / "state"
         state.mkdir()
         daemon = [
-            "/usr/sbin/dockerd",
+            system_command("dockerd"),
             "--data-root", str(state / "data"),
             "--exec-root", str(state / "exec"),
             "--pidfile", str(self.workdir / "dockerd.pid"),
@@ -281,6 +291,8 @@ class Engine:
         log = (self.workdir / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
             [*namespace, str(hosts), str(etc_docker), str(state), *daemon],
+            # dockerd finds containerd, runc and docker-proxy (/usr/sbin on Debian) on PATH.
+            env={**os.environ, "PATH": SYSTEM_PATH},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -339,6 +351,8 @@ def base_key() -> str:
 # naming it go into this test base only.
 BASE_SCRIPT = r"""
 set -eu
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
 scratch=$1 partial=$2 suite=$3 mirror=$4 include=$5 bundle=$6
 mount -t tmpfs tmpfs "$scratch"
 debootstrap --variant=minbase --include="$include" "$suite" "$scratch/rootfs" "$mirror"
