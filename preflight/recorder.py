@@ -326,7 +326,11 @@ def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[
     previous_cwd = Path.cwd()
     previous_path = list(sys.path)
     sys.path.insert(0, str(location.directory))
-    for site_packages in location.site_packages():
+    # Only another environment's packages are added (and forgotten later); the one preflight runs in,
+    # as for this project's own .venv, is already there.
+    present = {Path(entry).resolve() for entry in sys.path if entry}
+    added = [path for path in location.site_packages() if path.resolve() not in present]
+    for site_packages in added:
         site.addsitedir(str(site_packages))  # appends, and runs the environment's .pth files
     os.chdir(location.directory)
     try:
@@ -336,12 +340,13 @@ def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[
         sys.path[:] = previous_path
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None)
-            if origin and (_in_project(origin, project_dir) or _in_virtualenv(origin, location)):
+            if origin and (_in_project(origin, project_dir) or _under(origin, added)):
                 _loaded_from[name] = project_dir
 
 
-def _in_virtualenv(filename: str, location: ProgramLocation) -> bool:
-    return location.virtualenv is not None and Path(filename).resolve().is_relative_to(location.virtualenv)
+def _under(filename: str, directories: list[Path]) -> bool:
+    path = Path(filename).resolve()
+    return any(path.is_relative_to(directory.resolve()) for directory in directories)
 
 
 def _forget_registrations(modules: set[str]) -> None:
