@@ -6,7 +6,7 @@
   runs in a private mount namespace whose /etc/hosts names the registry after an ECR host and sends
   Docker Hub's names to a closed address (nothing may pull from it), and whose /etc/docker holds the
   registry's CA (dockerd reads registry CAs from /etc/docker/certs.d/<host>/, a fixed path:
-  moby registry/config.go CertsDir), so TLS to the registry is verified as it is against ECR.
+  moby registry/config_unix.go defaultCertsDir), so TLS to the registry is verified as against ECR.
 - The registry serves TLS on port 443 of a loopback address of its own, with htpasswd auth and one
   user whose password is made for this run (it stands in for ECR's 12-hour token).
 - The base image is made offline from Debian's packages with debootstrap (bookworm: Python 3.11),
