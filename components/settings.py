@@ -39,7 +39,7 @@ PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 NAMESPACE = "shipshape"
 # The longest physical name built from the stack prefix is the load balancer's `<prefix>-alb` (32 at most).
 MAX_PREFIX = aws_limits.LOAD_BALANCER_NAME_LENGTH - len("-alb")
-OPTIONAL_STRINGS = ("existingVpcId", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
+OPTIONAL_STRINGS = ("existingVpcId", "repositoryName", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
 REGION_KEY = "aws:region"
 
 
@@ -117,7 +117,9 @@ class Settings:
         return self._build(NetworkArgs, region=self.region, listener_ports=ports)
 
     def to_repository_args(self) -> RepositoryArgs:
-        return self._build(RepositoryArgs)
+        # Physical names carry the stack: dev and prod in one account must not share a repository (a
+        # replacement, e.g. a new KMS key, would otherwise collide with the other stack's).
+        return self._build(RepositoryArgs, name=self["repositoryName"] or f"{self.prefix.lower()}/web")
 
     def to_image_args(
         self, *, repository_url: pulumi.Input[str], registry_id: pulumi.Input[str], context: str | os.PathLike[str]
