@@ -33,7 +33,6 @@ NETWORK_KEYS = {
     "existing_public_subnet_ids": "existingPublicSubnetIds",
     "existing_private_subnet_ids": "existingPrivateSubnetIds",
     "app_port": "containerPort",
-    "listener_ports": "certificateArn",
 }
 REPOSITORY_KEYS = {
     "name": "repositoryName",
