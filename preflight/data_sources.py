@@ -12,7 +12,7 @@ import base64
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, sha1
+from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, as_uuid, sha1
 from preflight.policy_document import policy_document
 
 # Elastic Load Balancing's own account per region, for access-log bucket policies (AWS documents these in
@@ -225,7 +225,7 @@ def _security_group(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
 
 def _certificate(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
     digits = sha1(_seed(args), 32)
-    certificate = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    certificate = as_uuid(digits)
     arn = f"arn:{PARTITION}:acm:{p.region}:{ACCOUNT}:certificate/{certificate}"
     return {"id": arn, "arn": arn, "domain": args.get("domain"), "status": "ISSUED", "keyTypes": [], "types": []}
 
@@ -255,7 +255,7 @@ def _bucket(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
 
 def _key_arn(p: Placeholders, seed: str) -> tuple[str, str]:
     digits = sha1(seed, 32)
-    key = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    key = as_uuid(digits)
     return key, f"arn:{PARTITION}:kms:{p.region}:{ACCOUNT}:key/{key}"
 
 
