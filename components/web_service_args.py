@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import pulumi
 
 import components.aws_limits as aws_limits
-
-# Names the app and the platform set; a caller's environment must not override them.
-RESERVED_ENVIRONMENT = ("PORT", "COUNTER_TABLE", "APP_VERSION", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT")
+import components.checks as checks
+import components.container as container
+from components.container import RESERVED_ENVIRONMENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,8 +121,8 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
     """Every plain value against AWS's limits; ArgsError names the first bad field."""
     owner = type(args).__name__
 
-    def check(field_name: str, rule: aws_limits.Rule) -> None:
-        aws_limits.check(owner, field_name, getattr(args, field_name), rule)
+    def check(field_name: str, rule: checks.Rule) -> None:
+        checks.check(owner, field_name, getattr(args, field_name), rule)
 
     check("architecture", aws_limits.architecture)
     check("cpu", aws_limits.fargate_cpu)
@@ -134,7 +134,7 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
     check("certificate_arn", aws_limits.acm_certificate_arn)
     check("capacity_provider", aws_limits.capacity_provider)
     check("min_count", aws_limits.task_count)
-    check("max_count", aws_limits.at_least(args.min_count, "min_count"))
+    check("max_count", checks.at_least(args.min_count, "min_count"))
     check("desired_count", aws_limits.count_between(args.min_count, args.max_count))
     check("cpu_target_percent", aws_limits.cpu_target_percent)
     check("requests_per_target", aws_limits.requests_per_target)
@@ -146,14 +146,14 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
     check("unhealthy_threshold", aws_limits.health_check_threshold)
     check("deregistration_delay_seconds", aws_limits.deregistration_delay)
     check("load_balancer_name", aws_limits.load_balancer_name)
-    check("environment", aws_limits.environment(RESERVED_ENVIRONMENT))
-    check("secrets", aws_limits.secrets(RESERVED_ENVIRONMENT))
-    check("secrets", aws_limits.not_in_environment(args.environment))
+    check("environment", container.environment(RESERVED_ENVIRONMENT))
+    check("secrets", container.secrets(RESERVED_ENVIRONMENT))
+    check("secrets", container.not_in_environment(args.environment))
     # None is the failing value here, which `check` would skip as "not given".
     reason = aws_limits.certificate_or_http(args.allow_http_without_certificate)(args.certificate_arn)
     if reason is not None:
-        raise aws_limits.ArgsError(owner, "certificate_arn", None, reason)
+        raise checks.ArgsError(owner, "certificate_arn", None, reason)
     if (args.counter_table_name is None) != (args.counter_table_arn is None):
-        raise aws_limits.ArgsError(
+        raise checks.ArgsError(
             owner, "counter_table_arn", args.counter_table_arn, "counter_table_name and counter_table_arn go together"
         )

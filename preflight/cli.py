@@ -16,7 +16,7 @@ from preflight.analyzer import AnalyzerError, PolicyConfigError, PolicyPack, pol
 from preflight.model import Report
 from preflight.recorder import ProgramError, record
 from preflight.report_text import render_text
-from preflight.stack_config import ConfigError, load_stack_config
+from preflight.stack_config import ConfigError, ConfigValueError, load_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("text", "markdown", "json", "sarif", "mermaid")
@@ -87,7 +87,15 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"report formats are not available: {error}")
     baseline = _read_json(args.baseline) if args.baseline else None
 
-    config = load_stack_config(project_dir, args.stack)
+    try:
+        config = load_stack_config(project_dir, args.stack)
+    except ConfigValueError as error:
+        # Every problem in one run: the program's own settings check sees the refused values too.
+        try:
+            record(project_dir, args.stack, program=args.program, config=error.config)
+        except ProgramError as program_error:
+            raise ConfigError(error.merged_with(program_error.message)) from None
+        raise
     pack = PolicyPack(
         pack_dir, project=config.project, stack=config.stack, config=config.values, secret_keys=config.secret_keys
     )

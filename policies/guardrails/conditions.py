@@ -16,10 +16,10 @@ Sources (AWS IAM User Guide):
   assume the role: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html
 
 A condition restricts a public principal when every request it lets through comes from named accounts, an
-organisation or organisational unit, or a named caller ARN. It does not when the operator is negated, is an
-`...IfExists` variant, is `ForAllValues` (both true when the key is absent) or is `Null`; when a value is a
-wildcard that matches any organisation or account (`o-*`, `*`); or when a value is a policy variable that
-compares the key with the caller's own value.
+organisation or organisational unit, a named caller ARN, or one named VPC endpoint or VPC. It does not
+when the operator is negated, is an `...IfExists` variant, is `ForAllValues` (both true when the key is
+absent) or is `Null`; when a value is a wildcard that matches any organisation or account (`o-*`, `*`); or
+when a value is a policy variable that compares the key with the caller's own value.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]+$")
+_VPC_ENDPOINT = re.compile(r"^vpce-[0-9a-f]+$")
+_VPC = re.compile(r"^vpc-[0-9a-f]+$")
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,15 @@ def _why_value_is_open(spelled: str, value: str) -> str | None:
         return None if _fixed(text) and _ACCOUNT.match(text) else f"{shown(value)} does not name one account"
     if key in ("aws:principalorgpaths", "aws:sourceorgpaths"):
         organisation = text.split("/", 1)[0]
-        return None if _fixed(organisation) and _ORG_ID.match(organisation) else (
-            f"{shown(value)} does not start with one organisation id"
+        return (
+            None
+            if _fixed(organisation) and _ORG_ID.match(organisation)
+            else (f"{shown(value)} does not start with one organisation id")
         )
+    if key == "aws:sourcevpce":
+        return None if _fixed(text) and _VPC_ENDPOINT.match(text) else f"{shown(value)} does not name one VPC endpoint"
+    if key == "aws:sourcevpc":
+        return None if _fixed(text) and _VPC.match(text) else f"{shown(value)} does not name one VPC"
     if key in ("aws:principalarn", "aws:sourcearn"):
         fields = text.split(":")
         account = fields[4] if len(fields) > 5 else ""
@@ -126,6 +134,10 @@ RESTRICTING_KEYS = frozenset(
         "aws:sourcearn",
         "aws:sourceorgid",
         "aws:sourceorgpaths",
+        # The request came through one of our VPC endpoints or VPCs (IAM Access Analyzer counts these as
+        # not public: https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-concepts.html).
+        "aws:sourcevpce",
+        "aws:sourcevpc",
     }
 )
 
@@ -239,7 +251,9 @@ def federated_gap(federated: str, conditions: Mapping[str, Mapping[str, tuple[st
             if why is None and not values:
                 why = f"{operator.text} lists no value"
             if why is None:
-                why = next((reason for value in values if (reason := _why_claim_value_is_open(host, claim, value))), None)
+                why = next(
+                    (reason for value in values if (reason := _why_claim_value_is_open(host, claim, value))), None
+                )
             if why is None:
                 return None
             reasons.append(f"{key}: {why}")

@@ -32,7 +32,12 @@ SELF_MODIFYING_ACTIONS = {
         }
     ),
     "user": frozenset(
-        {"iam:attachuserpolicy", "iam:putuserpolicy", "iam:putuserpermissionsboundary", "iam:deleteuserpermissionsboundary"}
+        {
+            "iam:attachuserpolicy",
+            "iam:putuserpolicy",
+            "iam:putuserpermissionsboundary",
+            "iam:deleteuserpermissionsboundary",
+        }
     ),
     "group": frozenset({"iam:attachgrouppolicy", "iam:putgrouppolicy"}),
 }

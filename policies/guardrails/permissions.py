@@ -68,13 +68,13 @@ def _describe(reach: arns.Reach, resources: tuple[str, ...]) -> str:
 
 
 def _permissions_management_on_wildcards(actions: Iterable[str], wildcards: tuple[str, ...]) -> list[str]:
-    """Permissions-management actions that take ARNs, granted through a wildcard that can match their ARNs."""
+    """Permissions-management actions that take ARNs, granted through a wildcard reaching other accounts."""
     found: list[str] = []
     for pattern in actions:
         for facts in iam_knowledge.expand(pattern):
             if facts.access_level != iam_knowledge.PERMISSIONS_MANAGEMENT or facts.wildcard_resource_only:
                 continue
-            if facts.name not in found and any(arns.may_reach(resource, facts) for resource in wildcards):
+            if facts.name not in found and any(arns.spans_accounts(resource, facts) for resource in wildcards):
                 found.append(facts.name)
     return found
 
@@ -108,7 +108,8 @@ def wildcard_resource_findings(label: str, document: PolicyDocument, allowed: fr
                 findings.append(
                     f"{where} grants permissions management ({examples(managing)}) through "
                     f"{examples([shown(resource) for resource in wildcards], 2)}: whoever holds it can rewrite who "
-                    "may use every resource the pattern matches, in any account. Fix: name each resource exactly."
+                    "may use every resource the pattern matches in any account. Fix: name each resource exactly, or "
+                    "pin the account."
                 )
         if reaches:
             findings.append(

