@@ -42,6 +42,13 @@ def check(owner: str, field: str, value: Any, rule: Rule) -> None:
         raise ArgsError(owner, field, value, reason)
 
 
+def check_fields(args: object, rules: Mapping[str, Rule]) -> None:
+    """`check` each named field of an Args object with its rule, in order; the first failure raises."""
+    owner = type(args).__name__
+    for field, rule in rules.items():
+        check(owner, field, getattr(args, field), rule)
+
+
 def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -223,13 +223,16 @@ class RepositoryArgs:
     """Extra tags for the repository; stack-wide tags come from the provider's default_tags. Default: none."""
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        checks.check(owner, "name", self.name, aws_limits.repository_name)
-        checks.check(owner, "kms_key_arn", self.kms_key_arn, aws_limits.kms_key_arn)
-        checks.check(owner, "untagged_image_expiry_days", self.untagged_image_expiry_days, aws_limits.expiry_days)
-        checks.check(owner, "tagged_images_to_keep", self.tagged_images_to_keep, aws_limits.images_to_keep)
-        for principal in self.pull_principals:
-            checks.check(owner, "pull_principals", principal, aws_limits.principal_arn)
+        checks.check_fields(
+            self,
+            {
+                "name": aws_limits.repository_name,
+                "kms_key_arn": aws_limits.kms_key_arn,
+                "untagged_image_expiry_days": aws_limits.expiry_days,
+                "tagged_images_to_keep": aws_limits.images_to_keep,
+                "pull_principals": checks.each(aws_limits.principal_arn),
+            },
+        )
 
 
 class Repository(pulumi.ComponentResource):
@@ -319,7 +322,9 @@ class Image(pulumi.ComponentResource):
         self.tag = image_tag(context)
         image_name = pulumi.Output.concat(args.repository_url, ":", self.tag)
         # A 12-hour token fetched at deploy time: no stored registry credentials; the password stays secret.
-        token = aws.ecr.get_authorization_token_output(registry_id=args.registry_id)
+        token = aws.ecr.get_authorization_token_output(
+            registry_id=args.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         self.image = docker.Image(
             f"{name}-image",
             image_name=image_name,

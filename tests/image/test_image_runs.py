@@ -132,9 +132,11 @@ def _threads_sleeping_in_requests(engine: Engine, name: str) -> int:
 
 def test_docker_stop_finishes_in_flight_requests_and_exits_zero(engine, app_image, run_container):
     graceful_timeout, requests = 10, 50
+    # As many threads per worker as requests: however the two workers share the connections out,
+    # every request runs at once and none waits in a worker's queue.
     container = run_container(
         app_image, SLOW_ENDPOINT_ENABLED="1", GRACEFUL_TIMEOUT=str(graceful_timeout),
-        WEB_CONCURRENCY="2", WEB_THREADS="32",  # 64 threads: every request runs at once
+        WEB_CONCURRENCY="2", WEB_THREADS=str(requests),
     )  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=requests) as pool:

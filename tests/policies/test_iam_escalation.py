@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.policies.fixtures import ACCOUNT, COMPLIANT, GROUP_POLICY, IAM_POLICY, ROLE, ROLE_POLICY, USER_POLICY
+from tests.policies.fixtures import (
+    ACCOUNT,
+    COMPLIANT,
+    GROUP_POLICY,
+    IAM_POLICY,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    USER_POLICY,
+)
 from tests.policies.harness import Spec, changed, document, judge, judge_stack
 
 ESCALATION = "aws-iam-no-privilege-escalation"
@@ -115,7 +124,9 @@ def test_pass_role_to_a_role_holding_an_admin_managed_policy_fires() -> None:
     admin = role(
         "admin", allow("s3:GetObject", "arn:aws:s3:::b/*"), managed=["arn:aws:iam::aws:policy/AdministratorAccess"]
     )
-    assert judge_stack([deployer, admin]).fired == {ESCALATION}
+    verdict = judge_stack([deployer, admin])
+    assert verdict.fired == {ESCALATION}
+    assert "escalation path PassRole" in verdict.text(ESCALATION)
 
 
 def test_pass_role_attached_through_a_role_policy_fires() -> None:
@@ -123,7 +134,9 @@ def test_pass_role_attached_through_a_role_policy_fires() -> None:
     grant = Spec(
         ROLE_POLICY, "deployer-pass", {"role": "deployer", "policy": document(allow("iam:PassRole", role_arn("admin")))}
     )
-    assert judge_stack([deployer, grant, role("admin", ADMIN_OF_ROLES)]).fired == {ESCALATION}
+    verdict = judge_stack([deployer, grant, role("admin", ADMIN_OF_ROLES)])
+    assert verdict.fired == {ESCALATION}
+    assert "escalation path PassRole" in verdict.text(ESCALATION)
 
 
 @pytest.mark.parametrize(
@@ -139,3 +152,52 @@ def test_pass_role_attached_through_a_role_policy_fires() -> None:
 def test_pass_role_to_a_role_no_more_privileged_passes(target: Spec) -> None:
     holder = role("deployer", allow("iam:PassRole", role_arn("task")), ADMIN_OF_ROLES)
     assert judge_stack([holder, target]).fired == set()
+
+
+def customer_policy(name: str, *statements: dict) -> Spec:
+    return Spec(IAM_POLICY, name, {"name": name, "policy": document(*statements)})
+
+
+def attachment(role_name: str, policy_name: str) -> Spec:
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/{policy_name}"
+    return Spec(ROLE_POLICY_ATTACHMENT, f"{role_name}-{policy_name}", {"role": role_name, "policyArn": arn})
+
+
+def test_pass_role_granted_by_a_stack_policy_attached_by_arn_fires() -> None:
+    specs = [
+        role("deployer", allow("s3:GetObject", "arn:aws:s3:::b/*")),
+        customer_policy("deploy", allow("iam:PassRole", role_arn("admin"))),
+        attachment("deployer", "deploy"),
+        role("admin", ADMIN_OF_ROLES),
+    ]
+    verdict = judge_stack(specs)
+    assert verdict.fired == {ESCALATION}
+    assert verdict.messages[ESCALATION][0][1].endswith("::deployer-deploy")
+
+
+def test_a_stack_policy_attached_to_the_role_it_lets_change_fires() -> None:
+    specs = [
+        role("app", allow("s3:GetObject", "arn:aws:s3:::b/*")),
+        customer_policy("self-admin", allow("iam:AttachRolePolicy", role_arn("app"))),
+        attachment("app", "self-admin"),
+    ]
+    verdict = judge_stack(specs)
+    assert verdict.fired == {ESCALATION}
+    assert "escalation path AttachRolePolicy on itself" in verdict.text(ESCALATION)
+
+
+@pytest.mark.parametrize(
+    ("passed_to", "fires"),
+    [
+        pytest.param("ecs-tasks.amazonaws.com", True, id="a-service-the-target-trusts"),
+        pytest.param("lambda.amazonaws.com", False, id="a-service-the-target-does-not-trust"),
+    ],
+)
+def test_passed_to_service_condition_limits_which_roles_can_be_passed(passed_to: str, fires: bool) -> None:
+    grant = {
+        **allow("iam:PassRole", role_arn("admin")),
+        "Condition": {"StringEquals": {"iam:PassedToService": passed_to}},
+    }
+    # The compliant role fixture trusts ecs-tasks.amazonaws.com.
+    verdict = judge_stack([role("deployer", grant), role("admin", ADMIN_OF_ROLES)])
+    assert verdict.fired == ({ESCALATION} if fires else set())

@@ -163,24 +163,28 @@ def test_remote_components_are_judged_by_their_inputs_and_listed(pack) -> None:
     assert recording.outputs["albDns"] == UNKNOWN
     service = recording.one("awsx:ecs:FargateService").inputs
     assert service["networkConfiguration"]["subnets"] == recording.outputs["privateSubnets"]
-    # The pack judges some components by their own inputs (the ALB's listener, the repository, the
-    # service); none of their children exist offline.
+    # awsx components are judged by their own inputs (the pack's awsx rules); awsx's insecure defaults show.
     assert report.exit_code == 0
-    assert {(level, short_urn) for level, _, short_urn in findings(report)} == {
-        ("advisory", "awsx:ecr:Repository::app"),
-        ("advisory", "awsx:lb:ApplicationLoadBalancer::web"),
-        ("advisory", "awsx:ecs:FargateService::web"),
-    }
-    assert coverage(report) == (
-        4,
-        8,
-        {
-            "awsx:ec2:Vpc::network",
-            "aws-apigateway:index:RestAPI::api",
-            "synced-folder:index:S3BucketFolder::site",
-            "eks:index:Cluster::k8s",
-        },
+    repository, service, alb = (
+        "awsx:ecr:Repository::app",
+        "awsx:ecs:FargateService::web",
+        "awsx:lb:ApplicationLoadBalancer::web",
     )
+    assert findings(report) == {
+        ("advisory", "aws-ecr-repository-immutable-tags", repository),
+        ("advisory", "aws-ecr-repository-kms-encryption", repository),
+        ("advisory", "aws-ecr-repository-scan-on-push", repository),
+        ("advisory", "aws-ecs-service-circuit-breaker", service),
+        ("advisory", "aws-ecs-task-definition-non-root", service),
+        ("advisory", "aws-ecs-task-definition-private-image", service),
+        ("advisory", "aws-ecs-task-definition-read-only-root", service),
+        ("advisory", "aws-lb-access-logs", alb),
+        ("advisory", "aws-lb-deletion-protection", alb),
+        ("advisory", "aws-lb-drop-invalid-headers", alb),
+        ("advisory", "aws-lb-listener-https", alb),
+    }
+    unjudged = {"aws-apigateway:index:RestAPI::api", "awsx:ec2:Vpc::network", "eks:index:Cluster::k8s"}
+    assert coverage(report) == (4, 8, unjudged | {"synced-folder:index:S3BucketFolder::site"})
 
 
 def test_an_rds_address_in_a_task_definition_is_known_so_the_password_is_found(pack) -> None:
