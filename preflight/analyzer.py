@@ -275,13 +275,16 @@ class PolicyPack:
                     judged.add(request.urn)
                 if progress is not None and done:
                     progress(done, len(resources))
+        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
+        stack_diagnostics = list(_diagnostics(self._call("AnalyzeStack", stack), ""))
+        diagnostics.extend(stack_diagnostics)
+        # Stack rules do not say which resources they read; those they name in a verdict they judged.
+        judged.update(diagnostic.urn for diagnostic in stack_diagnostics)
         scope = [r.urn for r in resources if (r.custom and not r.type.startswith(PROVIDER_PREFIX)) or r.remote]
         self.coverage = Coverage(
             judged=tuple(urn for urn in scope if urn in judged),
             unjudged=tuple(urn for urn in scope if urn not in judged),
         )
-        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
-        diagnostics.extend(_diagnostics(self._call("AnalyzeStack", stack), ""))
         return diagnostics
 
     def _enabled_resource_rules(self) -> set[str]:
