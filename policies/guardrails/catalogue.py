@@ -54,10 +54,10 @@ def render() -> str:
         info = rule.info
         default = "mandatory" if info.mandatory else "advisory"
         levels = [configured_level(configs[environment], info.name, default) for environment in ENVIRONMENTS]
-        kind = " (stack)" if info.stack_level else ""
-        fix = " (remediable)" if info.remediable else ""
+        kind = " (stack)" if rule.stack_level else ""
+        fix = " (remediable)" if rule.remediable else ""
         options = ", ".join(f"`{option.name}`" for option in info.options) or "-"
-        types = "<br>".join(f"`{resource_type}`" for resource_type in info.resource_types)
+        types = "<br>".join(f"`{resource_type}`" for resource_type in rule.resource_types)
         frameworks = " ".join(info.frameworks)
         lines.append(
             f"| `{info.name}`{kind}{fix} | {default} | {levels[0]} | {levels[1]} | {info.severity.value} | "

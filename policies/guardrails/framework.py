@@ -3,27 +3,31 @@
 A rule's logic is a small pure function over plain values: `check(resource, findings)` for one
 resource, or `check(stack, findings)` for the whole stack. It records violations and the values it
 could not judge yet; this module does the rest the same way for every rule: config options with
-defaults, exemptions by URN pattern, reporting, and the "cannot judge yet" convention.
+defaults, exemptions by URN pattern, bounded findings, reporting, and the "cannot judge yet" convention.
+A rule's resource types are the keys of its check maps, so what it claims to judge is what it judges.
 
 The cannot-judge convention: known violations are reported first with the rule's own enforcement
-level; then, if some value was unknown, the rule raises `CannotJudgeYet`. pulumi-policy turns that into
-its own preview diagnostic, always at advisory level whatever the rule's level, so a value that is only
-unknown never blocks a deployment:
+level; then, if some value was unknown, the rule raises pulumi-policy's UnknownValueError, which the
+servicer reports as its own preview diagnostic, always at advisory level whatever the rule's level, so
+a value that is only unknown never blocks a deployment:
 
     can't run policy '<rule>' from policy pack 'shipshape-guardrails@v<version>' during preview:
     cannot judge yet: <property paths> unknown during preview
+
+Findings are bounded: a message is at most MAX_MESSAGE characters (values are quoted through
+`values.shown`), the same message is reported once, and a rule reports at most MAX_FINDINGS findings
+per resource (then one saying how many more there were).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    Policy,
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
@@ -33,28 +37,13 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from guardrails.values import Unknown, as_int, find_unknowns, plain
+from guardrails import sdk
+from guardrails.values import CANNOT_JUDGE_YET, Unknown, as_int, find_unknowns, plain, shown
 
-CANNOT_JUDGE_PREFIX = "cannot judge yet:"
-
-# Rule code reads shapes defensively; these are the mistakes a surprising shape could still cause.
-# They become a finding (never a pass, never a crash of the whole preview).
-_SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
-
-
-class CannotJudgeYet(UnknownValueError):
-    """Raised after a rule reported what it could: some values it needs are unknown during preview."""
-
-    def __init__(self, paths: Sequence[str]) -> None:
-        Exception.__init__(self)
-        self.unknown_type_sentinel = UNKNOWN_STRING_VALUE
-        self.props = list(paths)
-        self.message = f"{CANNOT_JUDGE_PREFIX} {', '.join(paths)} unknown during preview"
-
-    def __str__(self) -> str:
-        return self.message
+MAX_MESSAGE = 600
+MAX_FINDINGS = 10
+MAX_UNKNOWN_PATHS = 5
 
 
 @dataclass(frozen=True)
@@ -119,9 +108,17 @@ class Findings:
     exemptions: Sequence[str] = ()
     violations: list[tuple[str, str | None]] = field(default_factory=list)
     unknown_paths: list[str] = field(default_factory=list)
+    dropped: dict[str | None, int] = field(default_factory=dict)
 
     def violation(self, message: str, urn: str | None = None) -> None:
         if urn is not None and exempted_by(urn, self.exemptions):
+            return
+        if len(message) > MAX_MESSAGE:
+            message = f"{message[: MAX_MESSAGE - 40]}... ({len(message) - MAX_MESSAGE + 40} more characters)"
+        if (message, urn) in self.violations:
+            return
+        if sum(1 for _, known in self.violations if known == urn) >= MAX_FINDINGS:
+            self.dropped[urn] = self.dropped.get(urn, 0) + 1
             return
         self.violations.append((message, urn))
 
@@ -148,6 +145,20 @@ class Findings:
             label = item.path if urn is None else f"{item.path} of {urn}"
             if label not in self.unknown_paths:
                 self.unknown_paths.append(label)
+
+    def messages(self) -> list[tuple[str, str | None]]:
+        """The violations to report, with one more per resource saying how many were left out."""
+        extra = [
+            (f"... and {count} more finding(s) of this rule; fix the ones above and preview again.", urn)
+            for urn, count in self.dropped.items()
+        ]
+        return self.violations + extra
+
+    def cannot_judge_message(self) -> str:
+        paths = self.unknown_paths[:MAX_UNKNOWN_PATHS]
+        more = len(self.unknown_paths) - len(paths)
+        listed = ", ".join(paths) + (f" and {more} more" if more > 0 else "")
+        return f"{CANNOT_JUDGE_YET}: {listed} unknown during preview"
 
 
 def exempted_by(urn: str, patterns: Sequence[str]) -> str | None:
@@ -182,10 +193,20 @@ class Stack:
     def of_type(self, *types: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.type in types]
 
+    def by_urn(self) -> dict[str, Resource]:
+        return {resource.urn: resource for resource in self.resources}
+
 
 ResourceCheck = Callable[[Resource, Findings], None]
-StackCheck = Callable[[Stack, Findings], None]
 Remediation = Callable[[Resource], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class StackCheck:
+    """A check over the whole stack and the resource types it reads (they count as the rule's types)."""
+
+    judge: Callable[[Stack, Findings], None]
+    reads: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -197,158 +218,261 @@ class RuleInfo:
     severity: Severity
     remediation_steps: str
     frameworks: tuple[str, ...]
-    resource_types: tuple[str, ...]
     mandatory: bool = False
     options: tuple[Option, ...] = ()
-    stack_level: bool = False
-    remediable: bool = False
+    limits: str = ""
+    """What the rule does not see or judge, for the catalogue."""
 
     def config_schema(self) -> PolicyConfigSchema:
         properties = {option.name: option.json_schema() for option in (*self.options, EXEMPTIONS)}
         return PolicyConfigSchema(properties=properties)
 
-    def policy_kwargs(self) -> dict[str, Any]:
+    def policy_metadata(self, stack_level: bool) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
             "enforcement_level": EnforcementLevel.MANDATORY if self.mandatory else EnforcementLevel.ADVISORY,
             "config_schema": self.config_schema(),
             "severity": self.severity,
-            "tags": [*self.frameworks, *(["stack"] if self.stack_level else [])],
+            "tags": [*self.frameworks, *(["stack"] if stack_level else [])],
             "remediation_steps": self.remediation_steps,
         }
 
+    def read_options(self, config: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for option in (*self.options, EXEMPTIONS):
+            if not config or option.name not in config:
+                values[option.name] = option.default
+                continue
+            values[option.name], problem = _read_option(option, plain(config[option.name]))
+            if problem:
+                problems.append(problem)
+        return values, problems
 
-def _options(info: RuleInfo, config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for option in (*info.options, EXEMPTIONS):
-        if option.name not in config:
-            values[option.name] = option.default
-            continue
-        values[option.name], problem = _read_option(option, plain(config[option.name]))
-        if problem:
-            problems.append(problem)
-    return values, problems
+
+def _judge_safely(judge: Callable[[], None], findings: Findings, what: str) -> None:
+    """Run a check; a failure on a shape nobody foresaw becomes a finding, never a crash of the preview."""
+    try:
+        judge()
+    except Exception as error:  # noqa: BLE001 - any failure is reported as a finding naming the input
+        findings.violation(f"could not evaluate {what}: {type(error).__name__}: {shown(str(error))}")
 
 
-def _report(findings: Findings, report_violation: ReportViolation, *, with_urn: bool) -> None:
-    for message, urn in findings.violations:
-        if with_urn and urn:
+class Rule:
+    """One rule: metadata, checks keyed by engine type, an optional stack check, remediations.
+
+    `resource_types` is derived from the check maps; `policy` is the pulumi-policy object that runs it.
+    """
+
+    def __init__(
+        self,
+        info: RuleInfo,
+        checks: Mapping[str, ResourceCheck] | None = None,
+        stack_check: StackCheck | None = None,
+        remediations: Mapping[str, Remediation] | None = None,
+    ) -> None:
+        self.info = info
+        self.checks = dict(checks or {})
+        self.stack_check = stack_check
+        self.remediations = dict(remediations or {})
+        if not self.checks and stack_check is None:
+            raise ValueError(f"rule {info.name} judges nothing: give it checks or a stack check")
+        if self.checks and stack_check is None:
+            self.policy: ResourceValidationPolicy | StackValidationPolicy = ResourcePolicy(self)
+        elif self.checks or self.remediations:
+            self.policy = StackJudgedResourcePolicy(self)
+        else:
+            self.policy = StackPolicy(self)
+
+    def __repr__(self) -> str:
+        return f"Rule({self.info.name})"
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def resource_types(self) -> tuple[str, ...]:
+        types = [*self.checks, *(self.stack_check.reads if self.stack_check else ()), *self.remediations]
+        return tuple(dict.fromkeys(types))
+
+    @property
+    def stack_level(self) -> bool:
+        return self.stack_check is not None
+
+    @property
+    def remediable(self) -> bool:
+        return bool(self.remediations)
+
+    def judge_resource(
+        self, resource_type: str, urn: str, name: str, props: Any, config: Mapping[str, Any] | None
+    ) -> Findings | None:
+        """Judge one resource (plain properties); None when the rule does not look at this type.
+
+        Raises sdk.NotApplicable when an exemption pattern matches the URN.
+        """
+        check = self.checks.get(resource_type)
+        if check is None:
+            return None
+        options, problems = self.info.read_options(config)
+        pattern = exempted_by(urn, options["exemptions"])
+        if pattern:
+            raise sdk.NotApplicable(f"exempted by pattern {pattern!r}")
+        resource = Resource(
+            type=resource_type, urn=urn, name=name, props=props if isinstance(props, dict) else {}, options=options
+        )
+        findings = Findings(exemptions=options["exemptions"])
+        for problem in problems:
+            findings.violation(problem)
+        _judge_safely(lambda: check(resource, findings), findings, f"{resource_type} {shown(name)}")
+        return findings
+
+    def judge_stack(self, stack: Stack, config: Mapping[str, Any] | None) -> Findings:
+        if self.stack_check is None:
+            raise TypeError(f"rule {self.info.name} has no stack check")
+        check = self.stack_check.judge
+        options, problems = self.info.read_options(config)
+        findings = Findings(exemptions=options["exemptions"])
+        for problem in problems:
+            findings.violation(problem)
+        judged = Stack(resources=stack.resources, options=options)
+        _judge_safely(lambda: check(judged, findings), findings, "the stack")
+        return findings
+
+    def remediate(self, resource_type: str, urn: str, name: str, props: Any, config: Mapping[str, Any] | None):
+        remediation = self.remediations.get(resource_type)
+        if remediation is None or not isinstance(props, dict):
+            return None
+        options, _ = self.info.read_options(config)
+        if exempted_by(urn, options["exemptions"]):
+            return None
+        return remediation(Resource(type=resource_type, urn=urn, name=name, props=props, options=options))
+
+
+def _reported(findings: Findings | None, with_urn: bool) -> list[tuple[str, str | None]]:
+    """The findings as (message, urn) pairs; raises the cannot-judge error after them when needed."""
+    if findings is None:
+        return []
+    messages = [(message, urn if with_urn else None) for message, urn in findings.messages()]
+    if findings.unknown_paths:
+        # The known violations must reach the servicer before the error does: report them through it.
+        raise _CannotJudgeAfter(messages, findings.cannot_judge_message(), findings.unknown_paths)
+    return messages
+
+
+class _CannotJudgeAfter(Exception):
+    def __init__(self, messages: list[tuple[str, str | None]], message: str, paths: Sequence[str]) -> None:
+        super().__init__(message)
+        self.messages = messages
+        self.error = sdk.cannot_judge_error(message, paths)
+
+
+def _emit(judge: Callable[[], list[tuple[str, str | None]]]) -> Iterable[tuple[str, str | None]]:
+    """Yield the violations, then raise UnknownValueError when some value was not known yet."""
+    try:
+        messages = judge()
+    except _CannotJudgeAfter as pending:
+        yield from pending.messages
+        raise pending.error from None
+    yield from messages
+
+
+def _report(violations: Iterable[tuple[str, str | None]], report_violation: ReportViolation) -> None:
+    for message, urn in violations:
+        if urn:
             report_violation(message, urn)
         else:
             report_violation(message)
-    if findings.unknown_paths:
-        raise CannotJudgeYet(findings.unknown_paths)
 
 
-def run_resource_check(
-    info: RuleInfo, checks: Mapping[str, ResourceCheck], args: ResourceValidationArgs
-) -> Findings | None:
-    """Judge one resource; None when the rule does not look at this type. Raises NotApplicable if exempt."""
-    check = checks.get(args.resource_type)
-    if check is None:
-        return None
-    options, problems = _options(info, args.get_config())
-    pattern = exempted_by(args.urn, options["exemptions"])
-    if pattern:
-        args.not_applicable(f"exempted by pattern {pattern!r}")
-    props = plain(args.props)
-    resource = Resource(
-        type=args.resource_type,
-        urn=args.urn,
-        name=args.name,
-        props=props if isinstance(props, dict) else {},
-        options=options,
-    )
-    findings = Findings(exemptions=options["exemptions"])
-    for problem in problems:
-        findings.violation(problem)
-    try:
-        check(resource, findings)
-    except _SHAPE_ERRORS as error:
-        findings.violation(f"could not evaluate {args.resource_type} {args.name!r}: {error!r}")
-    return findings
-
-
-def stack_from_args(args: StackValidationArgs, options: Mapping[str, Any]) -> Stack:
-    def convert(resource: PolicyResource) -> Resource:
-        props = plain(resource.props)
-        return Resource(
-            type=resource.resource_type,
-            urn=resource.urn,
-            name=resource.name,
-            props=props if isinstance(props, dict) else {},
-            options=options,
-            parent=resource.parent.urn if resource.parent is not None else None,
-            dependencies=tuple(dependency.urn for dependency in resource.dependencies),
-            property_dependencies={
-                key: tuple(dependency.urn for dependency in dependencies)
-                for key, dependencies in resource.property_dependencies.items()
-            },
+def stack_of(resources: Iterable[Any]) -> Stack:
+    """A Stack from the servicer's converted resources (sdk.EngineResource)."""
+    return Stack(
+        resources=tuple(
+            Resource(
+                type=resource.type,
+                urn=resource.urn,
+                name=resource.name,
+                props=resource.properties if isinstance(resource.properties, dict) else {},
+                parent=resource.parent,
+                dependencies=resource.dependencies,
+                property_dependencies=resource.property_dependencies,
+            )
+            for resource in resources
         )
-
-    return Stack(resources=tuple(convert(resource) for resource in args.resources), options=options)
-
-
-def run_stack_check(info: RuleInfo, check: StackCheck, args: StackValidationArgs) -> Findings:
-    options, problems = _options(info, args.get_config())
-    findings = Findings(exemptions=options["exemptions"])
-    for problem in problems:
-        findings.violation(problem)
-    try:
-        check(stack_from_args(args, options), findings)
-    except _SHAPE_ERRORS as error:
-        findings.violation(f"could not evaluate the stack: {error!r}")
-    return findings
-
-
-def _remediate(info: RuleInfo, remediation: Remediation, args: ResourceValidationArgs) -> dict[str, Any] | None:
-    options, _ = _options(info, args.get_config())
-    if exempted_by(args.urn, options["exemptions"]):
-        return None
-    props = plain(args.props)
-    if not isinstance(props, dict):
-        return None
-    resource = Resource(type=args.resource_type, urn=args.urn, name=args.name, props=props, options=options)
-    return remediation(resource)
-
-
-def resource_rule(
-    info: RuleInfo,
-    checks: Mapping[str, ResourceCheck],
-    remediations: Mapping[str, Remediation] | None = None,
-) -> Rule:
-    """A ResourceValidationPolicy judging the given engine types with the given checks."""
-    checks = dict(checks)
-    remediations = dict(remediations or {})
-
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        findings = run_resource_check(info, checks, args)
-        if findings is not None:
-            _report(findings, report_violation, with_urn=False)
-
-    def remediate(args: ResourceValidationArgs) -> dict[str, Any] | None:
-        remediation = remediations.get(args.resource_type)
-        return _remediate(info, remediation, args) if remediation else None
-
-    policy = ResourceValidationPolicy(
-        validate=validate, remediate=remediate if remediations else None, **info.policy_kwargs()
     )
-    return Rule(info, policy)
 
 
-def stack_rule(info: RuleInfo, check: StackCheck) -> Rule:
-    """A StackValidationPolicy; violations name the URN of the resource at fault."""
+def _stack_from_policy_resources(resources: Sequence[PolicyResource]) -> Stack:
+    """pulumi-policy's StackValidationArgs resources (properties behind its proxy) as a Stack."""
+    return Stack(
+        resources=tuple(
+            Resource(
+                type=resource.resource_type,
+                urn=resource.urn,
+                name=resource.name,
+                props=props if isinstance(props := plain(resource.props), dict) else {},
+                parent=resource.parent.urn if resource.parent is not None else None,
+                dependencies=tuple(dependency.urn for dependency in resource.dependencies),
+                property_dependencies={
+                    key: tuple(dependency.urn for dependency in dependencies)
+                    for key, dependencies in resource.property_dependencies.items()
+                },
+            )
+            for resource in resources
+        )
+    )
 
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        _report(run_stack_check(info, check, args), report_violation, with_urn=True)
 
-    return Rule(info, StackValidationPolicy(validate=validate, **info.policy_kwargs()))
+class _RulePolicy(sdk.PackPolicy):
+    """The pack-side interface (sdk.PackServicer) and pulumi-policy's validate, for one Rule."""
+
+    rule: Rule
+
+    def judges(self, resource_type: str) -> bool:
+        return resource_type in self.rule.checks
+
+    def analyze(self, resource_type, urn, name, properties, config):
+        return _emit(lambda: _reported(self.rule.judge_resource(resource_type, urn, name, properties, config), False))
+
+    def analyze_stack(self, resources, config):
+        return _emit(lambda: _reported(self.rule.judge_stack(stack_of(resources), config), True))
+
+    def validate(self, args: Any, report_violation: ReportViolation) -> None:
+        if isinstance(args, StackValidationArgs):
+            stack = _stack_from_policy_resources(args.resources)
+            _report(_emit(lambda: _reported(self.rule.judge_stack(stack, args.get_config()), True)), report_violation)
+            return
+        if self.judges(args.resource_type):
+            props = plain(args.props)
+            _report(self.analyze(args.resource_type, args.urn, args.name, props, args.get_config()), report_violation)
+
+    def remediate(self, args: ResourceValidationArgs) -> dict[str, Any] | None:
+        return self.rule.remediate(args.resource_type, args.urn, args.name, plain(args.props), args.get_config())
+
+    def has_remediation(self) -> bool:
+        return self.rule.remediable
 
 
-class StackJudgedRemediablePolicy(ResourceValidationPolicy, StackValidationPolicy):
-    """A rule judged at stack level that can still fix a single resource before it is created.
+class ResourcePolicy(_RulePolicy, ResourceValidationPolicy):
+    """A rule judging resources one at a time (pulumi-policy allows subclasses to override validate)."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        ResourceValidationPolicy.__init__(self, **rule.info.policy_metadata(stack_level=False))
+
+
+class StackPolicy(_RulePolicy, StackValidationPolicy):
+    """A rule judging the whole stack; violations name the URN of the resource at fault."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        StackValidationPolicy.__init__(self, **rule.info.policy_metadata(stack_level=True))
+
+
+class StackJudgedResourcePolicy(_RulePolicy, ResourceValidationPolicy, StackValidationPolicy):
+    """A rule judged at stack level that can still check or fix a single resource before it is created.
 
     pulumi-policy only remediates through resource policies and only sees other resources in stack
     policies; a rule whose verdict needs the whole stack ("scan on push, or a registry scanning
@@ -357,51 +481,23 @@ class StackJudgedRemediablePolicy(ResourceValidationPolicy, StackValidationPolic
     AnalyzeStack (the verdict) and Remediate. GetAnalyzerInfo lists it as a resource policy.
     """
 
-    def __init__(
-        self,
-        info: RuleInfo,
-        resource_checks: Mapping[str, ResourceCheck],
-        stack_check: StackCheck,
-        remediations: Mapping[str, Remediation],
-    ) -> None:
-        kwargs = info.policy_kwargs()
-        Policy.__init__(
-            self,
-            kwargs["name"],
-            kwargs["description"],
-            enforcement_level=kwargs["enforcement_level"],
-            config_schema=kwargs["config_schema"],
-            severity=kwargs["severity"],
-            tags=kwargs["tags"],
-            remediation_steps=kwargs["remediation_steps"],
-        )
-        self._info = info
-        self._resource_checks = dict(resource_checks)
-        self._stack_check = stack_check
-        self._remediations = dict(remediations)
-
-    def validate(self, args: Any, report_violation: ReportViolation) -> None:
-        if isinstance(args, StackValidationArgs):
-            _report(run_stack_check(self._info, self._stack_check, args), report_violation, with_urn=True)
-            return
-        findings = run_resource_check(self._info, self._resource_checks, args)
-        if findings is not None:
-            _report(findings, report_violation, with_urn=False)
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        sdk.init_policy(self, **rule.info.policy_metadata(stack_level=True))
 
     def has_validation(self) -> bool:
         return True
 
-    def remediate(self, args: ResourceValidationArgs) -> dict[str, Any] | None:
-        remediation = self._remediations.get(args.resource_type)
-        return _remediate(self._info, remediation, args) if remediation else None
 
-    def has_remediation(self) -> bool:
-        return bool(self._remediations)
+def resource_rule(
+    info: RuleInfo,
+    checks: Mapping[str, ResourceCheck],
+    remediations: Mapping[str, Remediation] | None = None,
+) -> Rule:
+    """A rule judging the given engine types with the given checks."""
+    return Rule(info, checks=checks, remediations=remediations)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A rule's metadata with the pulumi-policy object that runs it."""
-
-    info: RuleInfo
-    policy: Policy
+def stack_rule(info: RuleInfo, check: Callable[[Stack, Findings], None], reads: Sequence[str]) -> Rule:
+    """A rule judging the whole stack, reading resources of the given types."""
+    return Rule(info, stack_check=StackCheck(check, tuple(reads)))

@@ -14,28 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import Secret
-from pulumi_policy.proxy import (
-    UNKNOWN_ARCHIVE_VALUE,
-    UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE,
-    UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
-    UNKNOWN_STRING_VALUE,
-    UnknownValueError,
-)
 
-UNKNOWN_SENTINELS = frozenset(
-    {
-        UNKNOWN_ARCHIVE_VALUE,
-        UNKNOWN_ARRAY_VALUE,
-        UNKNOWN_ASSET_VALUE,
-        UNKNOWN_BOOLEAN_VALUE,
-        UNKNOWN_NUMBER_VALUE,
-        UNKNOWN_OBJECT_VALUE,
-        UNKNOWN_STRING_VALUE,
-    }
-)
+from guardrails.sdk import UNKNOWN_SENTINELS, UNKNOWN_STRING_VALUE, UnknownValueError
+
+CANNOT_JUDGE_YET = "cannot judge yet"
+"""How every finding about a value unknown during preview begins; preflight recognises it by this text."""
+
+MAX_SHOWN = 80
+"""How many characters of a value a finding echoes at most."""
+
+
+def shown(value: Any, limit: int = MAX_SHOWN) -> str:
+    """A value as a finding quotes it: repr, cut to `limit` characters with what was left out counted."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 @dataclass(frozen=True)
@@ -173,4 +167,6 @@ def parse_json(value: Any, path: str) -> Any:
             return plain(json.loads(value), path)
         except json.JSONDecodeError as error:
             raise JsonError(f"{path} is not valid JSON ({error.msg} at line {error.lineno})") from error
+        except RecursionError as error:
+            raise JsonError(f"{path} nests too deeply to be read") from error
     return value

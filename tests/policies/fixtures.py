@@ -44,6 +44,7 @@ ALB_LISTENER = "aws:alb/listener:Listener"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 ALB_LOAD_BALANCER = "aws:alb/loadBalancer:LoadBalancer"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+ALB_TARGET_GROUP = "aws:alb/targetGroup:TargetGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 PULL_STATEMENT = {
@@ -266,10 +267,18 @@ COMPLIANT = {
         "enableDeletionProtection": True,
         "accessLogs": {"bucket": "shipshape-lb-logs", "enabled": True},
     },
+    TARGET_GROUP: {
+        "port": 8000,
+        "protocol": "HTTP",
+        "targetType": "ip",
+        "vpcId": "vpc-1",
+        "healthCheck": {"path": "/health", "matcher": "200"},
+    },
     LOG_GROUP: {"name": "/shipshape/web", "retentionInDays": 30},
 }
 COMPLIANT[ALB_LISTENER] = COMPLIANT[LISTENER]
 COMPLIANT[ALB_LOAD_BALANCER] = COMPLIANT[LOAD_BALANCER]
+COMPLIANT[ALB_TARGET_GROUP] = COMPLIANT[TARGET_GROUP]
 
 HTTPS_LISTENER = {
     "loadBalancerArn": "arn:lb",

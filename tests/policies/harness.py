@@ -22,10 +22,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.policy import _NotApplicableError
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from guardrails.registry import ALL_RULES
+from guardrails.sdk import UNKNOWN_STRING_VALUE, NotApplicable, UnknownValueError, unknown_checking_proxy
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 STACK = "urn:pulumi:dev::shipshape::"
@@ -88,7 +87,7 @@ def judge(
             policy.validate(args, _record(verdict, policy.name))
         except UnknownValueError as error:
             verdict.cannot_judge[policy.name] = error.message
-        except _NotApplicableError as error:
+        except NotApplicable as error:
             verdict.not_applicable[policy.name] = error.reason or ""
     return verdict
 
@@ -136,7 +135,7 @@ def judge_stack(specs: Iterable[Spec], *, config: Mapping[str, Mapping[str, Any]
             policy.validate(args, _record(verdict, policy.name))
         except UnknownValueError as error:
             verdict.cannot_judge[policy.name] = error.message
-        except _NotApplicableError as error:
+        except NotApplicable as error:
             verdict.not_applicable[policy.name] = error.reason or ""
     return verdict
 

@@ -15,10 +15,10 @@ import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from guardrails import PACK_NAME
+from guardrails import PACK_NAME, sdk
 from guardrails.registry import ALL_POLICIES, RULES_BY_NAME
+from guardrails.values import plain
 from tests.policies.fixtures import COMPLIANT, REPOSITORY, ROLE, SECURITY_GROUP
 from tests.policies.harness import UNKNOWN, changed, document, urn_for
 
@@ -48,8 +48,9 @@ def configure_request(config: dict) -> proto.ConfigureAnalyzerRequest:
 
 
 @pytest.fixture
-def servicer() -> _PolicyAnalyzerServicer:
-    return _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", list(ALL_POLICIES), EnforcementLevel.ADVISORY)
+def servicer() -> sdk.PackServicer:
+    """The servicer __main__.py serves with (test_servicer.py shows it answers like the library's)."""
+    return sdk.PackServicer(PACK_NAME, "0.0.1", list(ALL_POLICIES), EnforcementLevel.ADVISORY, convert=plain)
 
 
 def levels(response) -> dict[str, set[int]]:

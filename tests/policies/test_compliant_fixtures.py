@@ -20,10 +20,10 @@ def test_compliant_fixture_passes_every_rule(resource_type: str, props: dict) ->
 
 @pytest.mark.parametrize("resource_type", sorted(COMPLIANT))
 def test_every_fixture_type_is_judged_by_some_rule(resource_type: str) -> None:
-    assert any(resource_type in rule.info.resource_types for rule in ALL_RULES)
+    assert any(resource_type in rule.resource_types for rule in ALL_RULES)
 
 
 def test_every_judged_type_has_a_fixture_or_is_never_compliant() -> None:
-    judged = {resource_type for rule in ALL_RULES for resource_type in rule.info.resource_types}
+    judged = {resource_type for rule in ALL_RULES for resource_type in rule.resource_types}
     never_compliant = {"aws:ecrpublic/repository:Repository"}
     assert judged - set(COMPLIANT) == never_compliant

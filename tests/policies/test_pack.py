@@ -8,8 +8,10 @@ import jsonschema
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity, StackValidationPolicy
 
-from guardrails import catalogue
+from guardrails import catalogue, registry
+from guardrails.framework import Rule
 from guardrails.registry import ALL_POLICIES, ALL_RULES, RULES_BY_NAME
+from guardrails.rules import ec2, ecr, ecs, iam, lb, logs
 
 MANDATORY = {
     "aws-ecr-repository-scan-on-push",
@@ -67,6 +69,27 @@ def test_no_rule_disappears_and_none_appears_unnoticed() -> None:
     assert len(ALL_RULES) == len(MANDATORY) + len(ADVISORY) == 32
 
 
+def test_every_rule_a_module_defines_is_in_the_one_list() -> None:
+    defined = {
+        value.info.name
+        for module in (ec2, ecr, ecs, iam, lb, logs)
+        for value in vars(module).values()
+        if isinstance(value, Rule)
+    }
+    assert defined == set(RULES_BY_NAME)
+
+
+def test_two_rules_with_one_name_are_refused() -> None:
+    with pytest.raises(ValueError, match="two rules are named aws-ecr-repository-immutable-tags"):
+        registry._by_name((ecr.IMMUTABLE_TAGS, ecr.IMMUTABLE_TAGS))
+
+
+def test_resource_types_are_what_the_checks_judge() -> None:
+    for rule in ALL_RULES:
+        stack_reads = rule.stack_check.reads if rule.stack_check else ()
+        assert set(rule.resource_types) == {*rule.checks, *stack_reads, *rule.remediations}
+
+
 def test_policies_match_their_rule_metadata() -> None:
     assert [policy.name for policy in ALL_POLICIES] == [rule.info.name for rule in ALL_RULES]
 
@@ -80,7 +103,7 @@ def test_rule_metadata_is_complete(rule) -> None:
     assert isinstance(policy.severity, Severity)
     assert policy.remediation_steps and len(policy.remediation_steps) > 20
     assert policy.tags and all(":" in tag or tag in ("cloudsplaining", "shipshape", "stack") for tag in policy.tags)
-    assert rule.info.resource_types
+    assert rule.resource_types
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.info.name)
@@ -96,7 +119,7 @@ def test_remediations_and_stack_rules_are_where_the_catalogue_says() -> None:
         if isinstance(rule.policy, ResourceValidationPolicy) and rule.policy.has_remediation()
     }
     assert remediable == REMEDIABLE
-    assert {rule.info.name for rule in ALL_RULES if rule.info.remediable} == REMEDIABLE
+    assert {rule.info.name for rule in ALL_RULES if rule.remediable} == REMEDIABLE
     assert {rule.info.name for rule in ALL_RULES if isinstance(rule.policy, StackValidationPolicy)} == STACK_RULES
 
 

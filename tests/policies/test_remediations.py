@@ -6,9 +6,9 @@ import copy
 
 import pytest
 from pulumi_policy import ResourceValidationArgs
-from pulumi_policy.proxy import unknown_checking_proxy
 
 from guardrails.registry import RULES_BY_NAME
+from guardrails.sdk import unknown_checking_proxy
 from tests.policies.fixtures import COMPLIANT, INSTANCE, LAUNCH_TEMPLATE, LOAD_BALANCER, REPOSITORY
 from tests.policies.harness import UNKNOWN, changed, judge, options, urn_for
 

@@ -61,7 +61,7 @@ def test_odd_values_inside_json_documents_never_crash(resource_type: str) -> Non
 
 def test_types_with_no_compliant_fixture_never_crash() -> None:
     for rule in ALL_RULES:
-        for resource_type in rule.info.resource_types:
+        for resource_type in rule.resource_types:
             for odd in ODD_VALUES:
                 assert_no_crash_finding(judge(resource_type, {"anything": odd}))
     assert judge(PUBLIC_REPOSITORY, {}).fired == {"aws-ecr-no-public-repositories"}

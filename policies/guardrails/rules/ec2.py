@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from guardrails.checks import Expect, Expectations, is_blank
 from guardrails.framework import (
     Findings,
     Resource,
@@ -83,8 +84,6 @@ IMDSV2 = resource_rule(
             "(2 lets containers on the host reach the metadata service)."
         ),
         frameworks=("fsbp:EC2.8", "checkov:CKV_AWS_79"),
-        resource_types=HOSTS,
-        remediable=True,
     ),
     {INSTANCE: _check_imdsv2, LAUNCH_TEMPLATE: _check_imdsv2},
     {INSTANCE: _remediate_imdsv2, LAUNCH_TEMPLATE: _remediate_imdsv2},
@@ -121,7 +120,6 @@ NO_SECRETS_IN_USER_DATA = resource_rule(
             "(aws secretsmanager get-secret-value / aws ssm get-parameter --with-decryption)."
         ),
         frameworks=("checkov:CKV_AWS_46",),
-        resource_types=HOSTS,
     ),
     {INSTANCE: _check_user_data, LAUNCH_TEMPLATE: _check_user_data},
 )
@@ -167,7 +165,6 @@ ENCRYPTED_VOLUMES = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Set root_block_device={"encrypted": True} (and encrypted=True on every EBS volume).',
         frameworks=("checkov:CKV_AWS_8",),
-        resource_types=HOSTS,
     ),
     {INSTANCE: _check_encrypted_volumes, LAUNCH_TEMPLATE: _check_encrypted_volumes},
 )
@@ -176,12 +173,9 @@ ENCRYPTED_VOLUMES = resource_rule(
 # --- aws-ec2-instance-no-key-pair --------------------------------------------------------------------
 
 
-def _check_key_pair(resource: Resource, findings: Findings) -> None:
-    key_name = resource.props.get("keyName")
-    if findings.unknown(key_name):
-        return
-    if isinstance(key_name, str) and key_name:
-        findings.violation(f"keyName is {key_name!r}; reach hosts through SSM Session Manager instead of SSH keys.")
+NO_KEY_PAIR_SETTING = Expectations(
+    Expect("keyName", is_blank, "reach hosts through SSM Session Manager instead of SSH keys")
+)
 
 
 NO_KEY_PAIR = resource_rule(
@@ -191,9 +185,8 @@ NO_KEY_PAIR = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps="Remove key_name and attach AmazonSSMManagedInstanceCore (or its scoped equivalent).",
         frameworks=("shipshape",),
-        resource_types=HOSTS,
     ),
-    {INSTANCE: _check_key_pair, LAUNCH_TEMPLATE: _check_key_pair},
+    dict.fromkeys(HOSTS, NO_KEY_PAIR_SETTING),
 )
 
 
@@ -333,7 +326,6 @@ NO_WORLD_INGRESS = resource_rule(
             "public ports in allowedPorts."
         ),
         frameworks=("checkov:CKV_AWS_24", "checkov:CKV_AWS_25", "checkov:CKV_AWS_277", "fsbp:EC2.18", "fsbp:EC2.19"),
-        resource_types=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE),
         options=(port_list_option("allowedPorts", [80, 443], "TCP/UDP ports that may be open to the world."),),
     ),
     {
@@ -455,8 +447,6 @@ APP_INGRESS_FROM_LOAD_BALANCER = stack_rule(
             "referenced_security_group_id is the ALB's security group."
         ),
         frameworks=("shipshape",),
-        resource_types=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, ECS_SERVICE, *HOSTS, *LOAD_BALANCERS),
-        stack_level=True,
         options=(
             port_list_option(
                 "appPorts",
@@ -466,13 +456,5 @@ APP_INGRESS_FROM_LOAD_BALANCER = stack_rule(
         ),
     ),
     _check_app_ingress,
-)
-
-RULES = (
-    IMDSV2,
-    NO_SECRETS_IN_USER_DATA,
-    ENCRYPTED_VOLUMES,
-    NO_KEY_PAIR,
-    NO_WORLD_INGRESS,
-    APP_INGRESS_FROM_LOAD_BALANCER,
+    reads=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, ECS_SERVICE, *HOSTS, *LOAD_BALANCERS, *TARGET_GROUPS),
 )

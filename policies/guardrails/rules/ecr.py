@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 from pulumi_policy import Severity
 
+from guardrails.checks import Expect, Expectations, is_true, one_of
 from guardrails.documents import parse_policy_document
-from guardrails.framework import (
-    Findings,
-    Resource,
-    Rule,
-    RuleInfo,
-    Stack,
-    StackJudgedRemediablePolicy,
-    resource_rule,
-    stack_rule,
-)
-from guardrails.values import Unknown, as_bool, as_list, dig, raw
+from guardrails.framework import Findings, Resource, Rule, RuleInfo, Stack, StackCheck, resource_rule, stack_rule
+from guardrails.values import Unknown, as_bool, as_list, dig
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -88,37 +77,28 @@ def _check_scan_on_push_stack(stack: Stack, findings: Findings) -> None:
         )
 
 
-def _remediate_scan_on_push(resource: Resource) -> dict[str, Any] | None:
-    if as_bool(dig(resource.props, "imageScanningConfiguration", "scanOnPush")) is True:
-        return None
-    props = copy.deepcopy(resource.props)
-    scanning = props.get("imageScanningConfiguration")
-    props["imageScanningConfiguration"] = {**(scanning if isinstance(scanning, dict) else {}), "scanOnPush": True}
-    return raw(props)
-
-
-SCAN_ON_PUSH_INFO = RuleInfo(
-    name="aws-ecr-repository-scan-on-push",
-    description=("ECR repositories scan images on push, or a registry scanning configuration scans every repository."),
-    severity=Severity.HIGH,
-    remediation_steps=(
-        "Set image_scanning_configuration.scan_on_push=True on the repository, or add an "
-        "aws.ecr.RegistryScanningConfiguration rule with a '*' WILDCARD filter and SCAN_ON_PUSH frequency."
-    ),
-    frameworks=("fsbp:ECR.1", "checkov:CKV_AWS_163"),
-    resource_types=(REPOSITORY, REGISTRY_SCANNING),
-    mandatory=True,
-    stack_level=True,
-    remediable=True,
+SCAN_ON_PUSH_SETTING = Expectations(
+    Expect("imageScanningConfiguration.scanOnPush", is_true, "images are not scanned when pushed", fix=True)
 )
+
+
 SCAN_ON_PUSH = Rule(
-    SCAN_ON_PUSH_INFO,
-    StackJudgedRemediablePolicy(
-        SCAN_ON_PUSH_INFO,
-        resource_checks={REGISTRY_SCANNING: _check_registry_scanning},
-        stack_check=_check_scan_on_push_stack,
-        remediations={REPOSITORY: _remediate_scan_on_push},
+    RuleInfo(
+        name="aws-ecr-repository-scan-on-push",
+        description=(
+            "ECR repositories scan images on push, or a registry scanning configuration scans every repository."
+        ),
+        severity=Severity.HIGH,
+        remediation_steps=(
+            "Set image_scanning_configuration.scan_on_push=True on the repository, or add an "
+            "aws.ecr.RegistryScanningConfiguration rule with a '*' WILDCARD filter and SCAN_ON_PUSH frequency."
+        ),
+        frameworks=("fsbp:ECR.1", "checkov:CKV_AWS_163"),
+        mandatory=True,
     ),
+    checks={REGISTRY_SCANNING: _check_registry_scanning},
+    stack_check=StackCheck(_check_scan_on_push_stack, reads=(REPOSITORY, REGISTRY_SCANNING)),
+    remediations={REPOSITORY: SCAN_ON_PUSH_SETTING.remediate},
 )
 
 
@@ -138,7 +118,6 @@ NO_PUBLIC_REPOSITORIES = resource_rule(
         severity=Severity.CRITICAL,
         remediation_steps="Replace aws.ecrpublic.Repository with a private aws.ecr.Repository.",
         frameworks=("cdk-nag:ECR1",),
-        resource_types=(PUBLIC_REPOSITORY,),
         mandatory=True,
     ),
     {PUBLIC_REPOSITORY: _check_public_repository},
@@ -172,7 +151,6 @@ REPOSITORY_POLICY_NOT_PUBLIC = resource_rule(
             "aws:PrincipalOrgID, aws:PrincipalAccount or aws:SourceAccount."
         ),
         frameworks=("checkov:CKV_AWS_32", "cdk-nag:ECR1"),
-        resource_types=(REPOSITORY_POLICY, REGISTRY_POLICY),
         mandatory=True,
     ),
     {REPOSITORY_POLICY: _check_policy_not_public, REGISTRY_POLICY: _check_policy_not_public},
@@ -182,24 +160,15 @@ REPOSITORY_POLICY_NOT_PUBLIC = resource_rule(
 # --- aws-ecr-repository-immutable-tags ---------------------------------------------------------------
 
 
-def _check_immutable_tags(resource: Resource, findings: Findings) -> None:
-    mutability = resource.props.get("imageTagMutability")
-    if findings.unknown(mutability):
-        return
-    if mutability not in IMMUTABLE_SETTINGS:
-        findings.violation(
-            f"imageTagMutability is {mutability or 'not set (MUTABLE)'}; a pushed tag can be overwritten."
-        )
-
-
-def _remediate_immutable_tags(resource: Resource) -> dict[str, Any] | None:
-    if resource.props.get("imageTagMutability") in IMMUTABLE_SETTINGS:
-        return None
-    if isinstance(resource.props.get("imageTagMutability"), Unknown):
-        return None
-    props = copy.deepcopy(resource.props)
-    props["imageTagMutability"] = "IMMUTABLE"
-    return raw(props)
+IMMUTABLE_TAG_SETTING = Expectations(
+    Expect(
+        "imageTagMutability",
+        one_of(*IMMUTABLE_SETTINGS),
+        "a pushed tag can be overwritten",
+        unset="not set (MUTABLE)",
+        fix="IMMUTABLE",
+    )
+)
 
 
 IMMUTABLE_TAGS = resource_rule(
@@ -209,11 +178,9 @@ IMMUTABLE_TAGS = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Set image_tag_mutability="IMMUTABLE" (or IMMUTABLE_WITH_EXCLUSION).',
         frameworks=("fsbp:ECR.2", "checkov:CKV_AWS_51"),
-        resource_types=(REPOSITORY,),
-        remediable=True,
     ),
-    {REPOSITORY: _check_immutable_tags},
-    {REPOSITORY: _remediate_immutable_tags},
+    {REPOSITORY: IMMUTABLE_TAG_SETTING},
+    {REPOSITORY: IMMUTABLE_TAG_SETTING.remediate},
 )
 
 
@@ -239,7 +206,6 @@ KMS_ENCRYPTION = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Set encryption_configurations=[{"encryption_type": "KMS", "kms_key": <key arn>}].',
         frameworks=("checkov:CKV_AWS_136",),
-        resource_types=(REPOSITORY,),
     ),
     {REPOSITORY: _check_kms_encryption},
 )
@@ -275,17 +241,7 @@ LIFECYCLE = stack_rule(
         severity=Severity.LOW,
         remediation_steps="Add an aws.ecr.LifecyclePolicy for the repository that expires untagged and old images.",
         frameworks=("fsbp:ECR.3",),
-        resource_types=(REPOSITORY, LIFECYCLE_POLICY),
-        stack_level=True,
     ),
     _check_lifecycle_policies,
-)
-
-RULES = (
-    SCAN_ON_PUSH,
-    NO_PUBLIC_REPOSITORIES,
-    REPOSITORY_POLICY_NOT_PUBLIC,
-    IMMUTABLE_TAGS,
-    KMS_ENCRYPTION,
-    LIFECYCLE,
+    reads=(REPOSITORY, LIFECYCLE_POLICY),
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from guardrails.checks import Expect, Expectations, is_not_true, is_true, one_of
 from guardrails.framework import Findings, Resource, RuleInfo, resource_rule
 from guardrails.secrets import is_secret_name, secret_value_kinds
 from guardrails.values import JsonError, as_bool, as_list, dig, parse_json
@@ -79,7 +80,6 @@ CONTAINER_INSIGHTS = resource_rule(
         severity=Severity.LOW,
         remediation_steps='Add settings=[{"name": "containerInsights", "value": "enabled"}] to the cluster.',
         frameworks=("fsbp:ECS.12", "checkov:CKV_AWS_65"),
-        resource_types=(CLUSTER,),
     ),
     {CLUSTER: _check_container_insights},
 )
@@ -106,7 +106,6 @@ TASK_LOGGING = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Give each container logConfiguration {"logDriver": "awslogs", "options": {...}}.',
         frameworks=("fsbp:ECS.9", "cdk-nag:ECS7"),
-        resource_types=(TASK_DEFINITION,),
     ),
     {TASK_DEFINITION: _per_container(_judge_logging)},
 )
@@ -130,7 +129,6 @@ TASK_NOT_PRIVILEGED = resource_rule(
         severity=Severity.HIGH,
         remediation_steps="Remove privileged from containers and pid_mode/ipc_mode=host; use network_mode awsvpc.",
         frameworks=("fsbp:ECS.4", "fsbp:ECS.3"),
-        resource_types=(TASK_DEFINITION,),
     ),
     {TASK_DEFINITION: _check_not_privileged},
 )
@@ -155,18 +153,18 @@ TASK_NON_ROOT = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Set "user": "10001" (the image\'s unprivileged UID) on each container.',
         frameworks=("fsbp:ECS.20",),
-        resource_types=(TASK_DEFINITION,),
     ),
     {TASK_DEFINITION: _per_container(_judge_non_root)},
 )
 
 
+READ_ONLY_ROOT = Expectations(
+    Expect("readonlyRootFilesystem", is_true, "the container's root filesystem is writable", unset="not set (false)")
+)
+
+
 def _judge_read_only_root(label: str, container: dict[str, Any], findings: Findings) -> None:
-    read_only = container.get("readonlyRootFilesystem")
-    if findings.unknown(read_only):
-        return
-    if as_bool(read_only) is not True:
-        findings.violation(f"{label} has a writable root filesystem (readonlyRootFilesystem is not true).")
+    READ_ONLY_ROOT.judge(container, findings, f"{label} ")
 
 
 TASK_READ_ONLY_ROOT = resource_rule(
@@ -178,7 +176,6 @@ TASK_READ_ONLY_ROOT = resource_rule(
             'Set "readonlyRootFilesystem": true and mount a volume (or use /dev/shm) for what must write.'
         ),
         frameworks=("fsbp:ECS.5", "checkov:CKV_AWS_336"),
-        resource_types=(TASK_DEFINITION,),
     ),
     {TASK_DEFINITION: _per_container(_judge_read_only_root)},
 )
@@ -213,7 +210,6 @@ TASK_NO_SECRETS_IN_ENVIRONMENT = resource_rule(
             '[{"name": ..., "valueFrom": <arn>}].'
         ),
         frameworks=("fsbp:ECS.8", "cdk-nag:ECS2"),
-        resource_types=(TASK_DEFINITION,),
     ),
     {TASK_DEFINITION: _per_container(_judge_environment)},
 )
@@ -237,7 +233,6 @@ TASK_PRIVATE_IMAGE = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps="Push the image to the stack's ECR repository and reference it as repo@sha256:<digest>.",
         frameworks=("shipshape",),
-        resource_types=(TASK_DEFINITION,),
     ),
     {TASK_DEFINITION: _per_container(_judge_private_image)},
 )
@@ -263,7 +258,6 @@ TASK_SEPARATE_ROLES = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps="Create one role for the ECS agent (execution) and another for the app (task).",
         frameworks=("checkov:CKV_AWS_249",),
-        resource_types=(TASK_DEFINITION,),
     ),
     {TASK_DEFINITION: _check_separate_roles},
 )
@@ -272,12 +266,9 @@ TASK_SEPARATE_ROLES = resource_rule(
 # --- services --------------------------------------------------------------------------------------
 
 
-def _check_public_ip(resource: Resource, findings: Findings) -> None:
-    assign = dig(resource.props, "networkConfiguration", "assignPublicIp")
-    if findings.unknown(assign):
-        return
-    if as_bool(assign) is True:
-        findings.violation("networkConfiguration.assignPublicIp is true; tasks belong in private subnets.")
+NO_PUBLIC_IP = Expectations(
+    Expect("networkConfiguration.assignPublicIp", is_not_true, "tasks belong in private subnets")
+)
 
 
 SERVICE_NO_PUBLIC_IP = resource_rule(
@@ -287,29 +278,21 @@ SERVICE_NO_PUBLIC_IP = resource_rule(
         severity=Severity.HIGH,
         remediation_steps="Set network_configuration.assign_public_ip=False and run tasks in private subnets.",
         frameworks=("fsbp:ECS.2", "checkov:CKV_AWS_333"),
-        resource_types=(SERVICE,),
     ),
-    {SERVICE: _check_public_ip},
+    {SERVICE: NO_PUBLIC_IP},
 )
 
 
-def _check_circuit_breaker(resource: Resource, findings: Findings) -> None:
-    controller = dig(resource.props, "deploymentController", "type")
-    if findings.unknown(controller):
-        return
-    if controller not in (None, "ECS"):
-        return  # CODE_DEPLOY and EXTERNAL deployments roll back by their own means.
-    breaker = resource.props.get("deploymentCircuitBreaker")
-    if findings.unknown(breaker):
-        return
-    enable, rollback = dig(breaker, "enable"), dig(breaker, "rollback")
-    if findings.unknown_any(enable, rollback):
-        return
-    if as_bool(enable) is not True or as_bool(rollback) is not True:
-        findings.violation(
-            "deploymentCircuitBreaker does not have enable and rollback both true; a bad image would keep "
-            "replacing healthy tasks."
-        )
+CIRCUIT_BREAKER = Expectations(
+    Expect(
+        "deploymentCircuitBreaker.enable",
+        is_true,
+        "a bad image would keep replacing healthy tasks",
+    ),
+    Expect("deploymentCircuitBreaker.rollback", is_true, "a failed deployment would not roll back"),
+    # CODE_DEPLOY and EXTERNAL deployments roll back by their own means.
+    when=Expect("deploymentController.type", one_of(None, "ECS")),
+)
 
 
 SERVICE_CIRCUIT_BREAKER = resource_rule(
@@ -319,20 +302,6 @@ SERVICE_CIRCUIT_BREAKER = resource_rule(
         severity=Severity.LOW,
         remediation_steps='Set deployment_circuit_breaker={"enable": True, "rollback": True}.',
         frameworks=("shipshape",),
-        resource_types=(SERVICE,),
     ),
-    {SERVICE: _check_circuit_breaker},
-)
-
-RULES = (
-    CONTAINER_INSIGHTS,
-    TASK_LOGGING,
-    TASK_NOT_PRIVILEGED,
-    TASK_NON_ROOT,
-    TASK_READ_ONLY_ROOT,
-    TASK_NO_SECRETS_IN_ENVIRONMENT,
-    TASK_PRIVATE_IMAGE,
-    TASK_SEPARATE_ROLES,
-    SERVICE_NO_PUBLIC_IP,
-    SERVICE_CIRCUIT_BREAKER,
+    {SERVICE: CIRCUIT_BREAKER},
 )

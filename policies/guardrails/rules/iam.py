@@ -88,7 +88,6 @@ NO_WILDCARD_ACTIONS = resource_rule(
             "NotAction with Action."
         ),
         frameworks=("fsbp:IAM.1", "fsbp:IAM.21", "checkov:CKV_AWS_62", "checkov:CKV_AWS_63", "cdk-nag:IAM5"),
-        resource_types=PERMISSION_POLICY_TYPES,
         mandatory=True,
     ),
     {resource_type: _check_wildcard_actions for resource_type in PERMISSION_POLICY_TYPES},
@@ -147,7 +146,6 @@ NO_WILDCARD_RESOURCES = resource_rule(
             "extraActionsAllowedOnWildcard option."
         ),
         frameworks=("checkov:CKV_AWS_355", "cloudsplaining"),
-        resource_types=PERMISSION_POLICY_TYPES,
         mandatory=True,
         options=(
             string_list_option(
@@ -213,7 +211,6 @@ NO_PRIVILEGED_MANAGED_POLICIES = resource_rule(
             "Detach the managed policy and grant the exact actions on named resources in an inline policy."
         ),
         frameworks=("checkov:CKV_AWS_274", "cdk-nag:IAM4"),
-        resource_types=(ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT, ROLE),
         mandatory=True,
     ),
     {
@@ -253,7 +250,6 @@ ROLE_TRUST_RESTRICTED = resource_rule(
             "named accounts; add a service to trustedServices in the policy config when it is intended."
         ),
         frameworks=("checkov:CKV_AWS_60", "checkov:CKV_AWS_61"),
-        resource_types=(ROLE,),
         mandatory=True,
         options=(
             string_list_option(
@@ -264,11 +260,4 @@ ROLE_TRUST_RESTRICTED = resource_rule(
         ),
     ),
     {ROLE: _check_trust},
-)
-
-RULES = (
-    NO_WILDCARD_ACTIONS,
-    NO_WILDCARD_RESOURCES,
-    NO_PRIVILEGED_MANAGED_POLICIES,
-    ROLE_TRUST_RESTRICTED,
 )

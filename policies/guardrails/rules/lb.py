@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
 from pulumi_policy import Severity
 
+from guardrails.checks import Expect, Expectations, is_true, one_of
 from guardrails.framework import Findings, Resource, RuleInfo, resource_rule
-from guardrails.values import Unknown, as_bool, as_list, dig, raw
+from guardrails.values import as_bool, as_list, dig
 
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -55,7 +55,6 @@ LISTENER_HTTPS = resource_rule(
             '"HTTPS", "port": "443", "status_code": "HTTP_301"}} and serve the app on an HTTPS listener.'
         ),
         frameworks=("fsbp:ELB.1", "checkov:CKV_AWS_2"),
-        resource_types=LISTENERS,
     ),
     dict.fromkeys(LISTENERS, _check_https),
 )
@@ -85,7 +84,6 @@ LISTENER_MODERN_TLS = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Set ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06".',
         frameworks=("checkov:CKV_AWS_103",),
-        resource_types=LISTENERS,
     ),
     dict.fromkeys(LISTENERS, _check_modern_tls),
 )
@@ -94,31 +92,17 @@ LISTENER_MODERN_TLS = resource_rule(
 # --- load balancer attributes -----------------------------------------------------------------------
 
 
-def _is_application(resource: Resource, findings: Findings) -> bool:
-    kind = resource.props.get("loadBalancerType")
-    if findings.unknown(kind):
-        return False
-    return kind in (None, "application")
-
-
-def _check_drop_invalid_headers(resource: Resource, findings: Findings) -> None:
-    if not _is_application(resource, findings):
-        return
-    drop = resource.props.get("dropInvalidHeaderFields")
-    if findings.unknown(drop):
-        return
-    if as_bool(drop) is not True:
-        findings.violation("dropInvalidHeaderFields is not true; malformed headers reach the app (request smuggling).")
-
-
-def _remediate_drop_invalid_headers(resource: Resource) -> dict[str, Any] | None:
-    kind = resource.props.get("loadBalancerType")
-    drop = resource.props.get("dropInvalidHeaderFields")
-    if kind not in (None, "application") or isinstance(drop, Unknown) or as_bool(drop) is True:
-        return None
-    props = copy.deepcopy(resource.props)
-    props["dropInvalidHeaderFields"] = True
-    return raw(props)
+APPLICATION = Expect("loadBalancerType", one_of(None, "application"))
+DROP_INVALID_HEADERS_SETTING = Expectations(
+    Expect(
+        "dropInvalidHeaderFields",
+        is_true,
+        "malformed headers reach the app (request smuggling)",
+        unset="not set (false)",
+        fix=True,
+    ),
+    when=APPLICATION,
+)
 
 
 DROP_INVALID_HEADERS = resource_rule(
@@ -128,20 +112,20 @@ DROP_INVALID_HEADERS = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps="Set drop_invalid_header_fields=True on the load balancer.",
         frameworks=("fsbp:ELB.4", "checkov:CKV_AWS_131"),
-        resource_types=LOAD_BALANCERS,
-        remediable=True,
     ),
-    dict.fromkeys(LOAD_BALANCERS, _check_drop_invalid_headers),
-    dict.fromkeys(LOAD_BALANCERS, _remediate_drop_invalid_headers),
+    dict.fromkeys(LOAD_BALANCERS, DROP_INVALID_HEADERS_SETTING),
+    dict.fromkeys(LOAD_BALANCERS, DROP_INVALID_HEADERS_SETTING.remediate),
 )
 
 
-def _check_deletion_protection(resource: Resource, findings: Findings) -> None:
-    protection = resource.props.get("enableDeletionProtection")
-    if findings.unknown(protection):
-        return
-    if as_bool(protection) is not True:
-        findings.violation("enableDeletionProtection is not true; one mistaken change could delete the entry point.")
+DELETION_PROTECTION_SETTING = Expectations(
+    Expect(
+        "enableDeletionProtection",
+        is_true,
+        "one mistaken change could delete the entry point",
+        unset="not set (false)",
+    )
+)
 
 
 DELETION_PROTECTION = resource_rule(
@@ -151,9 +135,8 @@ DELETION_PROTECTION = resource_rule(
         severity=Severity.LOW,
         remediation_steps="Set enable_deletion_protection=True (prod config turns this into a requirement).",
         frameworks=("fsbp:ELB.6", "checkov:CKV_AWS_150"),
-        resource_types=LOAD_BALANCERS,
     ),
-    dict.fromkeys(LOAD_BALANCERS, _check_deletion_protection),
+    dict.fromkeys(LOAD_BALANCERS, DELETION_PROTECTION_SETTING),
 )
 
 
@@ -179,9 +162,6 @@ ACCESS_LOGS = resource_rule(
             "region's ELB log delivery write."
         ),
         frameworks=("fsbp:ELB.5", "checkov:CKV_AWS_91"),
-        resource_types=LOAD_BALANCERS,
     ),
     dict.fromkeys(LOAD_BALANCERS, _check_access_logs),
 )
-
-RULES = (LISTENER_HTTPS, LISTENER_MODERN_TLS, DROP_INVALID_HEADERS, DELETION_PROTECTION, ACCESS_LOGS)

@@ -32,9 +32,6 @@ LOG_GROUP_RETENTION = resource_rule(
         severity=Severity.LOW,
         remediation_steps="Set retention_in_days to one of the values CloudWatch accepts (for example 30).",
         frameworks=("checkov:CKV_AWS_66",),
-        resource_types=(LOG_GROUP,),
     ),
     {LOG_GROUP: _check_retention},
 )
-
-RULES = (LOG_GROUP_RETENTION,)
