@@ -2,7 +2,7 @@
 # Regenerate every lock (`make lock`): requirements.txt (the program and preflight), policies/requirements.txt
 # (the pack), and the test environments' locks, each pinned with hashes of PyPI's files.
 #
-# Inputs are the *.in files; edit those, never the locks. Existing pins are kept unless an input needs
+# Inputs are pyproject.toml's [project] dependencies and the *.in files; edit those, never the locks. Existing pins are kept unless an input needs
 # another version; UPGRADE=1 moves every pin to the newest release the inputs allow.
 #
 # Reproducible from any machine: resolution uses PyPI alone, ignoring pip's and uv's configuration (extra
@@ -29,18 +29,20 @@ done
 upgrade=()
 if [ -n "${UPGRADE:-}" ]; then upgrade=(--upgrade); fi
 
-compile() { # OUTPUT INPUT [uv options...]
-    local output=$1 input=$2
-    shift 2
-    echo "locking $input -> $output" >&2
+compile() { # OUTPUT INPUT... [uv options...]
+    local output=$1
+    shift
+    echo "locking $output" >&2
     "${clean_env[@]}" "$UV" pip compile --quiet --no-config --universal --python-version 3.11 \
         --generate-hashes --index-url "$INDEX" --custom-compile-command "make lock" \
-        "${upgrade[@]}" "$@" --output-file "$output" "$input"
+        "${upgrade[@]}" "$@" --output-file "$output"
 }
 
 # The pack's lock first (pulumi-policy bounds protobuf); the others agree with it wherever they share a
 # package (pulumi, grpcio, protobuf), so every environment runs the same Pulumi SDK.
+# The program's requirements are pyproject.toml's [project] dependencies, what `pip install .` needs too.
 compile policies/requirements.txt policies/requirements.in
-compile requirements.txt requirements.in --constraint policies/requirements.txt
+compile requirements.txt pyproject.toml --constraint policies/requirements.txt
 compile policies/requirements-test.txt policies/requirements-test.in --constraint policies/requirements.txt
-compile requirements-dev.txt requirements-dev.in --constraint requirements.txt --constraint policies/requirements.txt
+compile requirements-dev.txt pyproject.toml requirements-dev.in \
+    --constraint requirements.txt --constraint policies/requirements.txt

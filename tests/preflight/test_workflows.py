@@ -15,11 +15,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from preflight.reports.common import MARKER
 from tests.conftest import ROOT
@@ -259,6 +262,46 @@ def test_every_lock_pins_each_package_with_hashes(lock: str) -> None:
     assert len(entries) > 5
     for entry in entries:
         assert re.match(r"[A-Za-z0-9._\[\],-]+==\S+", entry) and "--hash=sha256:" in entry, entry.split("\n")[0]
+
+
+def _declared(path: Path) -> list[Requirement]:
+    """The requirements a lock's input declares: pyproject.toml's [project] dependencies or a *.in file."""
+    if path.name == "pyproject.toml":
+        return [
+            Requirement(line) for line in tomllib.loads(path.read_text(encoding="utf-8"))["project"]["dependencies"]
+        ]
+    declared = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            declared += _declared(path.parent / line[3:].strip())
+        elif line and not line.startswith("-"):
+            declared.append(Requirement(line))
+    return declared
+
+
+LOCK_INPUTS = {
+    "requirements.txt": ["pyproject.toml"],
+    "requirements-dev.txt": ["pyproject.toml", "requirements-dev.in"],
+    "policies/requirements.txt": ["policies/requirements.in"],
+    "policies/requirements-test.txt": ["policies/requirements-test.in"],
+}
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_every_lock_is_current_with_what_its_inputs_declare(lock: str) -> None:
+    pins: dict[str, set[str]] = {}
+    for name, version in re.findall(
+        r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)", (ROOT / lock).read_text(), re.MULTILINE
+    ):
+        pins.setdefault(canonicalize_name(name), set()).add(version)
+    for source in LOCK_INPUTS[lock]:
+        for requirement in _declared(ROOT / source):
+            versions = pins.get(canonicalize_name(requirement.name), set())
+            assert any(requirement.specifier.contains(version, prereleases=True) for version in versions), (
+                f"{lock} pins {requirement.name} at {sorted(versions) or 'nothing'}, but {source} asks for "
+                f"{requirement}: run `make lock`"
+            )
 
 
 def test_the_program_and_the_pack_run_the_same_pulumi_sdk() -> None:
