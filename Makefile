@@ -77,7 +77,7 @@ test-fast: lint $(DEV_ENV) $(PACK_TEST_ENV)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-program test-pack ARGS='$(FAST) $(ARGS)'
 
 ## test-program: the program's, preflight's and the app's tests, in .venv
-test-program: $(DEV_ENV)
+test-program: $(DEV_ENV) $(PACK_ENV)
 	$(BIN)/python -m pytest $(ARGS)
 
 ## test-pack: the policy pack's tests, in the pack's own environment (policies/.venv), as the CLI runs it
