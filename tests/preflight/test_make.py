@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
 import subprocess
+import tomllib
 
 import pytest
 
@@ -37,3 +39,14 @@ def test_make_preview_writes_nothing_but_the_report_on_stdout() -> None:
     assert result.returncode in (0, 2), result.stderr
     report = json.loads(result.stdout)
     assert report["schemaVersion"] and report["stack"] == "dev"
+
+
+def test_the_preflight_command_points_at_the_cli_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, function = scripts["preflight"].partition(":")
+    main = getattr(importlib.import_module(module), function)
+    # What the generated console script does: sys.exit(main()).
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--project-dir" in capsys.readouterr().out
