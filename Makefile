@@ -25,7 +25,7 @@ FAST := -m "not slow"
 
 export PYTHON
 
-.PHONY: preview test test-fast test-program test-pack lint format bench run-app clean policy-catalogue tools lock \
+.PHONY: preview test test-fast test-program test-pack test-image lint format bench run-app clean policy-catalogue tools lock \
 	env pack-env node-tools
 
 $(PROGRAM_ENV): requirements.txt
@@ -84,6 +84,12 @@ test-program: $(DEV_ENV) $(PACK_ENV)
 test-pack: $(PACK_TEST_ENV)
 	$(PACK_VENV)/bin/python -m pytest tests/policies $(ARGS)
 
+# The image suite alone (`make test` runs it too): as root, installs Debian's docker.io, docker-registry,
+# debootstrap and apache2-utils when missing, then builds, runs, pushes and pulls the real image.
+## test-image: build and run the real image against a real engine and registry (root)
+test-image: $(DEV_ENV) $(PACK_ENV)
+	$(BIN)/python -m pytest tests/image $(ARGS)
+
 lint: $(DEV_ENV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -100,9 +106,9 @@ lock:
 bench: $(DEV_ENV) $(PACK_ENV)
 	$(BIN)/python -m benchmarks $(ARGS)
 
-## run-app: serve the app locally with the in-process counter on http://127.0.0.1:8000
+## run-app: serve the app locally with the in-process counter on http://localhost:8000
 run-app: $(DEV_ENV)
-	cd app && WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$${PORT:-8000}
+	cd app && WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/python -m visits.server
 
 clean:
 	rm -rf $(VENV) $(PACK_VENV) .tools .pytest_cache .ruff_cache out

@@ -10,29 +10,29 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, user_data
-from components.settings import HostSettings
+import components.aws_limits as aws_limits
+import components.iam as iam
+import components.user_data as user_data
 
 AMI_PARAMETERS = {
     "x86_64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
     "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
 }
-PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 HTTPS = 443
 WORLD_V4 = "0.0.0.0/0"
 # Docker's bridge adds a hop between the container and the instance metadata service.
 METADATA_HOP_LIMIT = 2
 
 
-def ssm_managed_policy_arn(partition: str) -> str:
+def ssm_managed_policy_arn(partition: pulumi.Input[str]) -> pulumi.Output[str]:
     """The AWS managed policy that lets the SSM agent register the host for Session Manager."""
-    return f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/AmazonSSMManagedInstanceCore")
 
 
 def _rule_suffix(cidr: str) -> str:
@@ -42,32 +42,34 @@ def _rule_suffix(cidr: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class ContainerHostArgs:
-    settings: HostSettings
-    """Instance type, root volume size and the extra CIDRs allowed in (components/settings.py). Required."""
-    architecture: str
-    """`x86_64` or `arm64`: picks the AMI; the image and the instance type must match it. Required."""
-    region: str
-    """Where the host runs; the app's AWS_REGION. Required."""
-    partition: str
-    """`aws`, `aws-cn` or `aws-us-gov`, for the managed policy ARN. Required."""
     vpc_id: pulumi.Input[str]
     """The VPC of the host's security group. Required."""
     subnet_id: pulumi.Input[str]
-    """Required: a private subnet with a route to ECR and SSM (NAT or VPC endpoints); the host gets no public IP."""
-    load_balancer_security_group_id: pulumi.Input[str] | None = None
-    """The load balancer's security group, allowed to reach the app port. Default None: no such rule."""
+    """A private subnet with a route to ECR and SSM (NAT or VPC endpoints); the host gets no public IP. Required."""
     repository_arn: pulumi.Input[str]
     """The instance role may pull from this repository only. Required."""
     repository_url: pulumi.Input[str]
     """`<registry>/<repository>`: the registry host the script logs in to. Required."""
     image_reference: pulumi.Input[str]
     """Digest-pinned image (`<repository_url>@sha256:...`); tags are refused. Required."""
-    container_port: int
-    """The app's port on the host and in the container (1024-65535). Required."""
+    architecture: str = "x86_64"
+    """`x86_64` or `arm64`: picks the AMI; the image and the instance type must match it. Default x86_64."""
+    instance_type: str = "t3.micro"
+    """EC2 instance type of the architecture (Graviton types such as t4g.micro for arm64). Default t3.micro."""
+    root_volume_gib: int = 16
+    """Size of the encrypted gp3 root volume (8-16384 GiB). Default 16."""
+    region: pulumi.Input[str] | None = None
+    """Where the host runs; the app's AWS_REGION. Default None: the provider's region."""
+    load_balancer_security_group_id: pulumi.Input[str] | None = None
+    """The load balancer's security group, allowed to reach the app port. Default None: no such rule."""
+    allowed_cidrs: Sequence[str] = ()
+    """Private IPv4 or IPv6 ranges that may reach the app port too. Default: none."""
+    container_port: int = 8000
+    """The app's port on the host and in the container (1024-65535). Default 8000."""
     health_check_path: str = "/health"
     """Polled on localhost until the app answers before the bootstrap reports success. Default /health."""
     counter_table_name: pulumi.Input[str] | None = None
-    """The visit-counter table; None: the app counts in memory. Default None."""
+    """The visit-counter table, given with counter_table_arn. Default None: the app counts in memory."""
     counter_table_arn: pulumi.Input[str] | None = None
     """The instance role may read and update this table only. Default None."""
     app_version: pulumi.Input[str] | None = None
@@ -76,24 +78,28 @@ class ContainerHostArgs:
     """Extra tags for the host's resources; stack-wide tags come from the provider. Default: none."""
 
     def __post_init__(self) -> None:
-        if self.architecture not in AMI_PARAMETERS:
-            raise ValueError(
-                f"ContainerHostArgs.architecture = {self.architecture!r}: must be one of {', '.join(AMI_PARAMETERS)}"
-            )
-        if self.partition not in PARTITIONS:
-            raise ValueError(
-                f"ContainerHostArgs.partition = {self.partition!r}: must be one of {', '.join(PARTITIONS)}"
-            )
+        owner = type(self).__name__
+        aws_limits.check(owner, "architecture", self.architecture, aws_limits.architecture)
+        if self.architecture in aws_limits.ARCHITECTURES:
+            aws_limits.check(owner, "instance_type", self.instance_type, aws_limits.instance_type(self.architecture))
+        aws_limits.check(owner, "root_volume_gib", self.root_volume_gib, aws_limits.root_volume)
+        aws_limits.check(owner, "region", self.region, aws_limits.region)
+        aws_limits.check(owner, "container_port", self.container_port, aws_limits.port)
+        aws_limits.check(owner, "health_check_path", self.health_check_path, aws_limits.health_path)
+        for cidr in self.allowed_cidrs:
+            aws_limits.check(owner, "allowed_cidrs", cidr, aws_limits.private_cidr)
         if (self.counter_table_name is None) != (self.counter_table_arn is None):
-            raise ValueError(
-                "ContainerHostArgs.counter_table_name and counter_table_arn are given together or not at all"
+            raise aws_limits.ArgsError(
+                owner,
+                "counter_table_arn",
+                self.counter_table_arn,
+                "counter_table_name and counter_table_arn go together",
             )
-        # UserDataError is a ValueError whose message names the field given as its label.
-        user_data.check_region(self.region, label="ContainerHostArgs.region")
-        user_data.check_port(self.container_port, label="ContainerHostArgs.container_port")
-        user_data.check_health_path(self.health_check_path, label="ContainerHostArgs.health_check_path")
         if isinstance(self.image_reference, str):
-            user_data.check_image_reference(self.image_reference, label="ContainerHostArgs.image_reference")
+            try:
+                user_data.check_image_reference(self.image_reference)
+            except user_data.UserDataError as error:
+                raise aws_limits.ArgsError(owner, "image_reference", self.image_reference, str(error)) from None
 
 
 class ContainerHost(pulumi.ComponentResource):
@@ -109,20 +115,21 @@ class ContainerHost(pulumi.ComponentResource):
         super().__init__("shipshape:container_host:ContainerHost", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags) or None
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        region = args.region if args.region is not None else aws.get_region_output(opts=invoke).region
+        partition = aws.get_partition_output(opts=invoke).partition
 
-        role, grants = self._role(name, args, child, tags)
+        role, grants = self._role(name, args, partition, child, tags)
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
         security_group = self._security_group(name, args, child, tags)
 
         # The newest AL2023 release: a new AMI replaces the host on the next `up`, which is how it gets patched.
-        ami = aws.ssm.get_parameter_output(
-            name=AMI_PARAMETERS[args.architecture], opts=pulumi.InvokeOutputOptions(parent=self)
-        ).value
+        ami = aws.ssm.get_parameter_output(name=AMI_PARAMETERS[args.architecture], opts=invoke).value
 
         instance = aws.ec2.Instance(
             f"{name}-instance",
             ami=ami,
-            instance_type=args.settings.instance_type,
+            instance_type=args.instance_type,
             subnet_id=args.subnet_id,
             associate_public_ip_address=False,
             vpc_security_group_ids=[security_group.id],
@@ -136,12 +143,12 @@ class ContainerHost(pulumi.ComponentResource):
             ),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
                 volume_type="gp3",
-                volume_size=args.settings.root_volume_gib,
+                volume_size=args.root_volume_gib,
                 encrypted=True,
                 delete_on_termination=True,
             ),
             monitoring=True,
-            user_data=self._user_data(name, args),
+            user_data=self._user_data(name, args, region),
             # The script runs only on first boot: a new image digest must bring a new host to take effect.
             user_data_replace_on_change=True,
             tags={"Name": name, **args.tags},
@@ -166,7 +173,11 @@ class ContainerHost(pulumi.ComponentResource):
 
     @staticmethod
     def _role(
-        name: str, args: ContainerHostArgs, child: pulumi.ResourceOptions, tags: dict[str, str] | None
+        name: str,
+        args: ContainerHostArgs,
+        partition: pulumi.Input[str],
+        child: pulumi.ResourceOptions,
+        tags: dict[str, str] | None,
     ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         """The instance role (pull this repository, use the counter table, register with SSM) and its grants."""
         # No aws:SourceAccount condition here (unlike components.iam.assume_role_policy): EC2 does not
@@ -197,7 +208,7 @@ class ContainerHost(pulumi.ComponentResource):
         session_manager = aws.iam.RolePolicyAttachment(
             f"{name}-ssm",
             role=role.name,
-            policy_arn=ssm_managed_policy_arn(args.partition),
+            policy_arn=ssm_managed_policy_arn(partition),
             opts=child,
         )
         return role, [policy, session_manager]
@@ -227,7 +238,7 @@ class ContainerHost(pulumi.ComponentResource):
                 description="App port from the load balancer",
                 opts=child,
             )
-        for cidr in args.settings.allowed_cidrs:
+        for cidr in args.allowed_cidrs:
             network = ipaddress.ip_network(cidr)
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-in-{_rule_suffix(cidr)}",
@@ -257,11 +268,11 @@ class ContainerHost(pulumi.ComponentResource):
         return group
 
     @staticmethod
-    def _user_data(name: str, args: ContainerHostArgs) -> pulumi.Output[str]:
+    def _user_data(name: str, args: ContainerHostArgs, region: pulumi.Input[str]) -> pulumi.Output[str]:
         def render(values: dict[str, str | None]) -> str:
             try:
                 return user_data.render_user_data(
-                    region=args.region,
+                    region=str(values["region"]),
                     registry=user_data.registry_of(str(values["repository_url"])),
                     image_reference=str(values["image"]),
                     port=args.container_port,
@@ -273,6 +284,7 @@ class ContainerHost(pulumi.ComponentResource):
                 raise pulumi.RunError(f"ContainerHost {name!r}: user data: {error}") from None
 
         return pulumi.Output.all(
+            region=region,
             repository_url=args.repository_url,
             image=args.image_reference,
             table=args.counter_table_name,

@@ -1,4 +1,4 @@
-"""The visit-counter table: DynamoDB on demand, encrypted, with point-in-time recovery where settings ask."""
+"""The visit-counter table: DynamoDB on demand, encrypted, with point-in-time recovery and deletion protection."""
 
 from __future__ import annotations
 
@@ -8,30 +8,33 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import TableSettings
-
 # The app's item key attribute (app/visits: one item per counter, `pk` = counter name).
 PARTITION_KEY = "pk"
 
 
 @dataclass(frozen=True, kw_only=True)
 class CounterTableArgs:
-    settings: TableSettings
-    """Point-in-time recovery on or off (components/settings.py)."""
-    deletion_protection: bool
-    """Refuse deletes of the table (on in prod). No default."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags; stack-wide tags come from the provider. Default: none."""
+    point_in_time_recovery: pulumi.Input[bool] = True
+    """Continuous backups, restorable to any second of the last 35 days. Default True."""
+    deletion_protection: pulumi.Input[bool] = True
+    """Refuse deletes of the table until this is turned off. Default True."""
+    tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Extra tags; stack-wide tags come from the provider's default_tags. Default: none."""
 
 
 class CounterTable(pulumi.ComponentResource):
     """One table, one item per counter, updated with an atomic ADD."""
 
     name: pulumi.Output[str]
+    """The table's name, for the app's COUNTER_TABLE."""
     arn: pulumi.Output[str]
+    """The table's ARN, for the roles that may use it."""
 
-    def __init__(self, name: str, args: CounterTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: CounterTableArgs | None = None, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("shipshape:counter_table:CounterTable", name, None, opts)
+        args = args or CounterTableArgs()
         # On demand: a visit counter has no steady load to provision for.
         table = aws.dynamodb.Table(
             f"{name}-table",
@@ -39,9 +42,7 @@ class CounterTable(pulumi.ComponentResource):
             hash_key=PARTITION_KEY,
             attributes=[aws.dynamodb.TableAttributeArgs(name=PARTITION_KEY, type="S")],
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-                enabled=args.settings.point_in_time_recovery
-            ),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=args.point_in_time_recovery),
             deletion_protection_enabled=args.deletion_protection,
             tags=dict(args.tags) or None,
             opts=pulumi.ResourceOptions(parent=self),

@@ -13,7 +13,7 @@ import pulumi
 
 VERSION = "2012-10-17"
 
-# The three actions a pull needs on the repository itself (AWS_FACTS.md, ECR).
+# The three actions a pull needs on the repository itself (docs/aws-limits.md, ECR).
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 Statement = dict[str, Any]
 
@@ -23,7 +23,7 @@ def policy_json(statements: Iterable[Statement]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": VERSION, "Statement": list(statements)})
 
 
-def assume_role_policy(service: str, *, account_id: pulumi.Input[str], partition: str = "aws") -> pulumi.Output[str]:
+def assume_role_policy(service: str, *, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """Trust `service` only when it acts for this account (guards against the confused deputy)."""
     return policy_json(
         [
@@ -76,10 +76,16 @@ def counter_table_statements(table_arn: pulumi.Input[str]) -> list[Statement]:
     ]
 
 
-def secret_read_statements(secret_arns: Sequence[str]) -> list[Statement]:
-    """Read exactly the secrets the task definition names (Secrets Manager and SSM parameters)."""
-    secrets_manager = sorted(arn for arn in secret_arns if ":secretsmanager:" in arn)
-    parameters = sorted(arn for arn in secret_arns if ":ssm:" in arn)
+def secret_read_statements(secret_arns: Sequence[pulumi.Input[str]]) -> list[Statement]:
+    """Read exactly the secrets the task definition names (Secrets Manager and SSM parameters).
+
+    ARNs known now are granted the one action of their service; an ARN still unknown (an Output) gets both
+    actions on that ARN alone, which grants nothing more: each action only matches its own service's ARNs.
+    """
+    known = [arn for arn in secret_arns if isinstance(arn, str)]
+    pending = [arn for arn in secret_arns if not isinstance(arn, str)]
+    secrets_manager = sorted(arn for arn in known if ":secretsmanager:" in arn)
+    parameters = sorted(arn for arn in known if ":ssm:" in arn)
     statements: list[Statement] = []
     if secrets_manager:
         statements.append(
@@ -94,11 +100,13 @@ def secret_read_statements(secret_arns: Sequence[str]) -> list[Statement]:
         statements.append(
             {"Sid": "ReadNamedParameters", "Effect": "Allow", "Action": "ssm:GetParameters", "Resource": parameters}
         )
+    if pending:
+        statements.append(
+            {
+                "Sid": "ReadNamedSecretsNotYetKnown",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "ssm:GetParameters"],
+                "Resource": pending,
+            }
+        )
     return statements
-
-
-def kms_decrypt_statements(key_arn: pulumi.Input[str] | None) -> list[Statement]:
-    """Decrypt with one customer managed key, when one is configured."""
-    if key_arn is None:
-        return []
-    return [{"Sid": "DecryptWithStackKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn}]

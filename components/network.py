@@ -6,37 +6,63 @@ preview can see and judge them, and awsx's own groups open egress to everything 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from components.settings import NetworkSettings
+import components.aws_limits as aws_limits
+from components.aws_limits import is_plain
 
 HTTPS = 443
 HTTP = 80
 WORLD_V4 = "0.0.0.0/0"
 WORLD_V6 = "::/0"
-# What tasks in private subnets reach without NAT (AWS_FACTS.md, Fargate).
+# What tasks in private subnets reach without NAT (docs/aws-limits.md, Fargate networking).
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs")
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkArgs:
-    settings: NetworkSettings
-    """VPC shape, NAT strategy, endpoints, or an existing VPC (components/settings.py)."""
-    region: str
-    """The stack's region, for endpoint service names."""
-    container_port: int
-    """The app's port: the only port the load balancer may reach tasks and hosts on."""
-    https: bool
-    """True when the listener serves HTTPS on 443 (then port 80 only redirects)."""
+    region: pulumi.Input[str]
+    """The region the VPC is in, for the VPC endpoints' service names. Required."""
+    cidr_block: pulumi.Input[str] = "10.0.0.0/16"
+    """IPv4 range of the VPC created (a private /16 to /24). Default 10.0.0.0/16."""
+    availability_zones: int = 2
+    """Availability Zones the VPC spans (2-6; an ALB needs two). Default 2."""
+    nat_gateways: str = "OnePerAz"
+    """`OnePerAz` (resilient), `Single` (cheap) or `None` (then vpc_endpoints must be True). Default OnePerAz."""
+    vpc_endpoints: bool = False
+    """Interface (ecr.api, ecr.dkr, logs) and gateway (s3, dynamodb) endpoints, so tasks reach AWS without NAT.
+    Default False."""
+    existing_vpc_id: pulumi.Input[str] | None = None
+    """Use this VPC instead of creating one; both subnet lists are then required. Default None: a new VPC."""
+    existing_public_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """With existing_vpc_id: public subnets in two or more AZs, for the load balancer. Default: none."""
+    existing_private_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """With existing_vpc_id: private subnets in two or more AZs, for tasks and hosts. Default: none."""
+    app_port: int = 8000
+    """The app's port: the only port the load balancer may reach tasks and hosts on (1024-65535). Default 8000."""
+    listener_ports: Sequence[int] = (HTTPS, HTTP)
+    """Ports the load balancer's group opens to the internet. Default (443, 80): HTTPS, and HTTP to redirect."""
 
     def __post_init__(self) -> None:
-        if not 1 <= self.container_port <= 65535:
-            raise ValueError(f"NetworkArgs.container_port = {self.container_port}: must be 1 to 65535")
+        owner = type(self).__name__
+        aws_limits.check(owner, "cidr_block", self.cidr_block, aws_limits.vpc_cidr)
+        aws_limits.check(owner, "availability_zones", self.availability_zones, aws_limits.availability_zones)
+        aws_limits.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_strategy)
+        aws_limits.check(owner, "app_port", self.app_port, aws_limits.port)
+        aws_limits.check(owner, "listener_ports", tuple(self.listener_ports), aws_limits.listener_ports)
+        aws_limits.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_needs_endpoints(self.vpc_endpoints))
+        aws_limits.check(owner, "existing_vpc_id", self.existing_vpc_id, aws_limits.vpc_id)
+        vpc = self.existing_vpc_id if self.existing_vpc_id is None or is_plain(self.existing_vpc_id) else "pending"
+        for field_name in ("existing_public_subnet_ids", "existing_private_subnet_ids"):
+            subnets = list(getattr(self, field_name))
+            aws_limits.check(owner, field_name, subnets, aws_limits.subnets_of_vpc(vpc))
+            aws_limits.check(owner, field_name, subnets, aws_limits.each(aws_limits.subnet_id))
 
 
 class Network(pulumi.ComponentResource):
@@ -50,24 +76,23 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipshape:network:Network", name, None, opts)
-        settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
 
-        if settings.existing_vpc_id is not None:
-            self.vpc_id = pulumi.Output.from_input(settings.existing_vpc_id)
-            self.public_subnet_ids = pulumi.Output.from_input(list(settings.existing_public_subnet_ids))
-            self.private_subnet_ids = pulumi.Output.from_input(list(settings.existing_private_subnet_ids))
-            vpc_cidr: pulumi.Output[str] = aws.ec2.get_vpc_output(id=settings.existing_vpc_id).cidr_block
+        if args.existing_vpc_id is not None:
+            self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id)
+            self.public_subnet_ids = pulumi.Output.from_input(list(args.existing_public_subnet_ids))
+            self.private_subnet_ids = pulumi.Output.from_input(list(args.existing_private_subnet_ids))
+            vpc_cidr: pulumi.Output[str] = aws.ec2.get_vpc_output(id=args.existing_vpc_id).cidr_block
         else:
             # Public subnets for the load balancer and NAT, private ones for tasks and the host.
             vpc = awsx.ec2.Vpc(
                 f"{name}-vpc",
-                cidr_block=settings.cidr,
-                number_of_availability_zones=settings.availability_zones,
+                cidr_block=args.cidr_block,
+                number_of_availability_zones=args.availability_zones,
                 enable_dns_hostnames=True,
                 enable_dns_support=True,
                 nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(
-                    strategy=awsx.ec2.NatGatewayStrategy(settings.nat_gateways)
+                    strategy=awsx.ec2.NatGatewayStrategy(args.nat_gateways)
                 ),
                 subnet_specs=[
                     awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC),
@@ -79,7 +104,7 @@ class Network(pulumi.ComponentResource):
             self.vpc_id = vpc.vpc_id
             self.public_subnet_ids = vpc.public_subnet_ids
             self.private_subnet_ids = vpc.private_subnet_ids
-            vpc_cidr = pulumi.Output.from_input(settings.cidr)
+            vpc_cidr = pulumi.Output.from_input(args.cidr_block)
 
         # The load balancer's group: the world on the listener ports, and onward only to the app's group.
         self.load_balancer_security_group = aws.ec2.SecurityGroup(
@@ -100,8 +125,7 @@ class Network(pulumi.ComponentResource):
         alb_id = self.load_balancer_security_group.id
         app_id = self.app_security_group.id
 
-        listener_ports = [HTTPS, HTTP] if args.https else [HTTP]
-        for port in listener_ports:
+        for port in args.listener_ports:
             for family, cidr in (("v4", WORLD_V4), ("v6", WORLD_V6)):
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-alb-in-{port}-{family}",
@@ -118,8 +142,8 @@ class Network(pulumi.ComponentResource):
             f"{name}-alb-out-app",
             security_group_id=alb_id,
             ip_protocol="tcp",
-            from_port=args.container_port,
-            to_port=args.container_port,
+            from_port=args.app_port,
+            to_port=args.app_port,
             referenced_security_group_id=app_id,
             description="To the app tasks on the app port",
             opts=child,
@@ -128,8 +152,8 @@ class Network(pulumi.ComponentResource):
             f"{name}-app-in-alb",
             security_group_id=app_id,
             ip_protocol="tcp",
-            from_port=args.container_port,
-            to_port=args.container_port,
+            from_port=args.app_port,
+            to_port=args.app_port,
             referenced_security_group_id=alb_id,
             description="App port from the load balancer",
             opts=child,
@@ -145,7 +169,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
-        if settings.vpc_endpoints:
+        if args.vpc_endpoints:
             self._endpoints(name, args.region, vpc_cidr, child)
 
         self.load_balancer_security_group_id = alb_id
@@ -160,7 +184,9 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _endpoints(self, name: str, region: str, vpc_cidr: pulumi.Output[str], child: pulumi.ResourceOptions) -> None:
+    def _endpoints(
+        self, name: str, region: pulumi.Input[str], vpc_cidr: pulumi.Output[str], child: pulumi.ResourceOptions
+    ) -> None:
         """Private routes to ECR, S3 (image layers), CloudWatch Logs and DynamoDB."""
         endpoint_group = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
@@ -183,7 +209,7 @@ class Network(pulumi.ComponentResource):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc_id,
-                service_name=f"com.amazonaws.{region}.{service}",
+                service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
@@ -195,7 +221,7 @@ class Network(pulumi.ComponentResource):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service}",
                 vpc_id=self.vpc_id,
-                service_name=f"com.amazonaws.{region}.{service}",
+                service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=route_tables,
                 opts=child,

@@ -21,10 +21,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from components.iam import ECR_PULL_ACTIONS
-from components.settings import ImageSettings, RegistrySettings
+import components.aws_limits as aws_limits
+import components.iam as iam
 
-PLATFORMS = ("linux/amd64", "linux/arm64")
 COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed")
 TAG_STATUSES = ("tagged", "untagged", "any")
 DIGEST_REFERENCE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
@@ -67,7 +66,7 @@ def lifecycle_policy(untagged_expiry_days: int, tagged_images_to_keep: int) -> d
 
 
 def validate_lifecycle_policy(policy: Mapping[str, Any]) -> None:
-    """Check the rules ECR checks (AWS_FACTS.md, ECR); raise naming the rule and the field."""
+    """Check the rules ECR checks (docs/aws-limits.md, ECR); raise naming the rule and the field."""
     rules = policy.get("rules")
     if not isinstance(rules, list) or not rules:
         raise LifecyclePolicyError("lifecycle policy: `rules` must be a non-empty list")
@@ -185,10 +184,31 @@ def image_tag(context: Path) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class RepositoryArgs:
-    settings: RegistrySettings
-    """Name, KMS key, lifecycle and who else may pull (components/settings.py)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags for the repository; stack-wide tags come from the provider. Default: none."""
+    name: pulumi.Input[str] | None = None
+    """The repository's name (2-256 lowercase letters, digits and . _ - / segments). Default None: Pulumi
+    names it after the component."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """Customer managed KMS key that encrypts the images. Default None: the AWS managed key for ECR."""
+    untagged_image_expiry_days: int = 7
+    """Untagged images expire this many days after push. Default 7."""
+    tagged_images_to_keep: int = 30
+    """Only this many newest tagged images are kept. Default 30."""
+    force_delete: pulumi.Input[bool] = False
+    """Let a destroy delete the repository with its images (throwaway stacks only). Default False."""
+    pull_principals: Sequence[pulumi.Input[str]] = ()
+    """IAM principal ARNs (account root, role or user; never `*`) that may pull besides this account; a
+    repository policy is added when there are any. Default: none."""
+    tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Extra tags for the repository; stack-wide tags come from the provider's default_tags. Default: none."""
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        aws_limits.check(owner, "name", self.name, aws_limits.repository_name)
+        aws_limits.check(owner, "kms_key_arn", self.kms_key_arn, aws_limits.kms_key_arn)
+        aws_limits.check(owner, "untagged_image_expiry_days", self.untagged_image_expiry_days, aws_limits.expiry_days)
+        aws_limits.check(owner, "tagged_images_to_keep", self.tagged_images_to_keep, aws_limits.images_to_keep)
+        for principal in self.pull_principals:
+            aws_limits.check(owner, "pull_principals", principal, aws_limits.principal_arn)
 
 
 class Repository(pulumi.ComponentResource):
@@ -198,21 +218,23 @@ class Repository(pulumi.ComponentResource):
     repository_arn: pulumi.Output[str]
     registry_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: RepositoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: RepositoryArgs | None = None, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("shipshape:registry:Repository", name, None, opts)
-        settings = args.settings
+        args = args or RepositoryArgs()
         child = pulumi.ResourceOptions(parent=self)
 
         # Scanned, immutable and KMS-encrypted: the three properties reviewers look for first.
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
-            name=settings.repository_name,
+            name=args.name,
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=settings.kms_key_arn)
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)
             ],
-            force_delete=settings.force_delete,
+            force_delete=args.force_delete,
             tags=dict(args.tags) or None,
             opts=child,
         )
@@ -220,26 +242,23 @@ class Repository(pulumi.ComponentResource):
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=self.repository.name,
-            policy=json.dumps(lifecycle_policy(settings.untagged_expiry_days, settings.tagged_images_to_keep)),
+            policy=json.dumps(lifecycle_policy(args.untagged_image_expiry_days, args.tagged_images_to_keep)),
             opts=child,
         )
-        if settings.pull_principals:
-            # Other accounts or roles named in settings may pull; never a public principal.
+        if args.pull_principals:
+            # Other accounts or roles named by the caller may pull; never a public principal.
             aws.ecr.RepositoryPolicy(
                 f"{name}-policy",
                 repository=self.repository.name,
-                policy=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "PullFromNamedPrincipals",
-                                "Effect": "Allow",
-                                "Principal": {"AWS": list(settings.pull_principals)},
-                                "Action": list(ECR_PULL_ACTIONS),
-                            }
-                        ],
-                    }
+                policy=iam.policy_json(
+                    [
+                        {
+                            "Sid": "PullFromNamedPrincipals",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": list(args.pull_principals)},
+                            "Action": list(iam.ECR_PULL_ACTIONS),
+                        }
+                    ]
                 ),
                 opts=child,
             )
@@ -252,20 +271,26 @@ class Repository(pulumi.ComponentResource):
 
 @dataclass(frozen=True, kw_only=True)
 class ImageArgs:
-    settings: ImageSettings
-    """Architecture (-> platform) and whether previews build (components/settings.py)."""
     repository_url: pulumi.Input[str]
-    """Where the image is pushed: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`."""
+    """Where the image is pushed: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. Required."""
     registry_id: pulumi.Input[str]
-    """The registry's account id, for the short-lived ECR token."""
-    context: Path
-    """The build context directory (holds the Dockerfile and .dockerignore). No default."""
+    """The registry's account id, for the short-lived ECR token. Required."""
+    context: str | os.PathLike[str]
+    """The build context directory, holding the Dockerfile and .dockerignore. Required."""
+    architecture: str = "x86_64"
+    """`x86_64` or `arm64`: the image is built for linux/amd64 or linux/arm64. Default x86_64."""
+    build_on_preview: bool = False
+    """Build during previews too (needs a Docker engine; off keeps previews fast). Default False."""
 
     def __post_init__(self) -> None:
-        if self.settings.platform not in PLATFORMS:
-            raise ValueError(f"ImageArgs.settings.platform = {self.settings.platform!r}: must be one of {PLATFORMS}")
-        if not (self.context / "Dockerfile").is_file():
-            raise ValueError(f"ImageArgs.context = {str(self.context)!r}: no Dockerfile there")
+        aws_limits.check(type(self).__name__, "architecture", self.architecture, aws_limits.architecture)
+        if not (Path(self.context) / "Dockerfile").is_file():
+            raise aws_limits.ArgsError(type(self).__name__, "context", str(self.context), "no Dockerfile there")
+
+    @property
+    def platform(self) -> str:
+        """Docker's name for the architecture: linux/amd64 or linux/arm64."""
+        return aws_limits.ARCHITECTURES[self.architecture]
 
 
 class Image(pulumi.ComponentResource):
@@ -278,7 +303,8 @@ class Image(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipshape:registry:Image", name, None, opts)
-        self.tag = image_tag(args.context)
+        context = Path(args.context)
+        self.tag = image_tag(context)
         image_name = pulumi.Output.concat(args.repository_url, ":", self.tag)
         # A 12-hour token fetched at deploy time: no stored registry credentials; the password stays secret.
         token = aws.ecr.get_authorization_token_output(registry_id=args.registry_id)
@@ -286,9 +312,9 @@ class Image(pulumi.ComponentResource):
             f"{name}-image",
             image_name=image_name,
             build=docker.DockerBuildArgs(
-                context=str(args.context),
-                dockerfile=str(args.context / "Dockerfile"),
-                platform=args.settings.platform,
+                context=str(context),
+                dockerfile=str(context / "Dockerfile"),
+                platform=args.platform,
                 cache_from=docker.CacheFromArgs(images=[image_name]),
             ),
             registry=docker.RegistryArgs(
@@ -296,7 +322,7 @@ class Image(pulumi.ComponentResource):
                 username=token.user_name,
                 password=pulumi.Output.secret(token.password),
             ),
-            build_on_preview=args.settings.build_on_preview,
+            build_on_preview=args.build_on_preview,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.image_name = self.image.image_name

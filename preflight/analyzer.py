@@ -18,11 +18,21 @@ from typing import Any
 import grpc
 import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
-from preflight.model import ADVISORY, DISABLED, MANDATORY, REMEDIATE, Diagnostic, PolicyInfo, RecordedResource
+from preflight.model import (
+    ADVISORY,
+    DISABLED,
+    MANDATORY,
+    REMEDIATE,
+    Coverage,
+    Diagnostic,
+    PolicyInfo,
+    RecordedResource,
+)
 from preflight.pack_runtime import PackEnvironmentError, pack_python
-from preflight.recorder import ORGANIZATION, STACK_TYPE
+from preflight.recorder import ORGANIZATION, STACK_TYPE, resource_reference_value
 
 LEVELS = {
     analyzer_pb2.ADVISORY: ADVISORY,
@@ -91,6 +101,9 @@ class PolicyPack:
         self.channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._info: analyzer_pb2.AnalyzerInfo | None = None
+        self._levels: dict[str, str] = {}
+        self.coverage: Coverage | None = None
+        """Set by `analyze`: which resources at least one rule judged."""
         self._stderr: list[bytes] = []
         self._first_line: queue.Queue[bytes] = queue.Queue()
         self._stderr_reader: threading.Thread | None = None
@@ -227,6 +240,7 @@ class PolicyPack:
             config.properties.update(properties.get(name, {}))
             request.policyConfig[name].CopyFrom(config)
         self._call("Configure", request)
+        self._levels = dict(levels)
         self._call(
             "ConfigureStack",
             analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -253,15 +267,34 @@ class PolicyPack:
         by_urn = {r.urn: r for r in resources}
         requests = [self._stack_request()] + [self._analyze_request(r, by_urn) for r in resources]
         diagnostics: list[Diagnostic] = []
+        judged: set[str] = set()
+        enabled = self._enabled_resource_rules()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             responses = pool.map(lambda request: self._call("Analyze", request), requests)
             for done, (request, response) in enumerate(zip(requests, responses, strict=True)):
-                diagnostics.extend(_diagnostics(response, request.urn))
+                found = list(_diagnostics(response, request.urn))
+                diagnostics.extend(found)
+                not_applicable = {entry.policy_name for entry in response.not_applicable}
+                if found or enabled - not_applicable:
+                    judged.add(request.urn)
                 if progress is not None and done:
                     progress(done, len(resources))
+        scope = [r.urn for r in resources if (r.custom and not r.type.startswith(PROVIDER_PREFIX)) or r.remote]
+        self.coverage = Coverage(
+            judged=tuple(urn for urn in scope if urn in judged),
+            unjudged=tuple(urn for urn in scope if urn not in judged),
+        )
         stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
         diagnostics.extend(_diagnostics(self._call("AnalyzeStack", stack), ""))
         return diagnostics
+
+    def _enabled_resource_rules(self) -> set[str]:
+        """Rules that run on Analyze (resource rules not disabled by the policy config)."""
+        return {
+            policy.name
+            for policy in policies_of(self.info(), self._levels)
+            if policy.level != DISABLED and policy.kind == "resource"
+        }
 
     def _stack_request(self) -> analyzer_pb2.AnalyzeRequest:
         return analyzer_pb2.AnalyzeRequest(
@@ -278,7 +311,10 @@ class PolicyPack:
             if provider is None:
                 return None
             return analyzer_pb2.AnalyzerProviderResource(
-                type=provider.type, properties=provider.inputs_struct, urn=provider.urn, name=provider.name
+                type=provider.type,
+                properties=for_analyzer(provider.inputs_struct),
+                urn=provider.urn,
+                name=provider.name,
             )
         # The engine's default provider for the package, configured from the stack's `<package>:` keys.
         package = resource.type.split(":", 1)[0]
@@ -298,7 +334,7 @@ class PolicyPack:
     ) -> analyzer_pb2.AnalyzeRequest:
         return analyzer_pb2.AnalyzeRequest(
             type=resource.type,
-            properties=resource.inputs_struct,
+            properties=for_analyzer(resource.inputs_struct),
             urn=resource.urn,
             name=resource.name,
             options=_options(resource),
@@ -317,12 +353,10 @@ class PolicyPack:
         for resource in resources:
             if resource.type.startswith(PROVIDER_PREFIX):
                 continue
-            properties = struct_pb2.Struct()
-            properties.update(resource.outputs)
             judged.append(
                 analyzer_pb2.AnalyzerResource(
                     type=resource.type,
-                    properties=properties,
+                    properties=stack_properties(resource),
                     urn=resource.urn,
                     name=resource.name,
                     options=_options(resource),
@@ -336,6 +370,49 @@ class PolicyPack:
                 )
             )
         return judged
+
+
+def _marshal(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            return _marshal(resource_reference_value(value))
+        return {key: _marshal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_marshal(item) for item in value]
+    return value
+
+
+def for_analyzer(properties: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Properties as the engine marshals them for an analyzer: secrets and unknowns kept, resource
+    references replaced by the referenced resource's id (custom) or URN (component).
+
+    pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go marshals with KeepUnknowns and KeepSecrets but
+    not KeepResources, and pkg/resource/plugin/rpc.go `MarshalPropertyValue` then writes a reference as
+    its ID when it has one, else its URN. pulumi-policy's deserializer does not know the reference
+    signature ("Unrecognized signature ... when unmarshaling resource property"), so sending the SDK's
+    Struct as recorded would crash the pack.
+    """
+    marshalled = struct_pb2.Struct()
+    marshalled.update(_marshal(json_format.MessageToDict(properties)))
+    return marshalled
+
+
+def stack_properties(resource: RecordedResource) -> struct_pb2.Struct:
+    """A resource's state for AnalyzeStack: its inputs as marshalled (secret and unknown where they
+    were), the outputs the provider added, and `additionalSecretOutputs` marked secret as the engine
+    marks them."""
+    inputs = json_format.MessageToDict(resource.inputs_struct)
+    state = {key: value for key, value in resource.outputs.items() if key not in inputs}
+    state.update(inputs)
+    for key in resource.options.get("additionalSecretOutputs", ()):
+        value = state.get(key)
+        if key in state and not (
+            isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+        ):
+            state[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+    properties = struct_pb2.Struct()
+    properties.update(_marshal(state))
+    return properties
 
 
 def policies_of(info: analyzer_pb2.AnalyzerInfo, levels: Mapping[str, str] | None = None) -> list[PolicyInfo]:

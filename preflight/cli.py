@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         recording = record(project_dir, args.stack, unknowns=args.unknowns, program=args.program, config=config)
         for warning in recording.warnings:
             progress(f"program warning: {warning}")
+        for token in recording.unanswered_data_sources:
+            progress(f"cannot judge yet: no offline answer for data source {token}; its outputs are unknown")
         progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
         pack.connect()
         levels = pack.configure(policy_config)
@@ -123,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         policy_config=_display(config_path) if policy_config else "",
         unknowns=args.unknowns,
         elapsed_seconds=time.perf_counter() - started,
+        coverage=pack.coverage,
+        unanswered_data_sources=recording.unanswered_data_sources,
     )
     try:
         diff = renderers.compare(baseline, report) if renderers and baseline is not None else None

@@ -11,70 +11,61 @@ sees it; auto-names stay known because the provider's Check assigns them during 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
 
-ACCOUNT = "123456789012"
-PARTITION = "aws"
+from preflight import data_sources, remote_components
+from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, sha1
+
 UNKNOWN = rpc.UNKNOWN
 """The engine's sentinel for a value not known until the resource exists."""
 
-# Elastic Load Balancing's own account per region, for access-log bucket policies (AWS documents these).
-ELB_ACCOUNTS = {
-    "us-east-1": "127311923021",
-    "us-east-2": "033677994240",
-    "us-west-1": "027434742980",
-    "us-west-2": "797873946194",
-    "eu-west-1": "156460612806",
-    "eu-west-2": "652711504416",
-    "eu-west-3": "009996457667",
-    "eu-central-1": "054676820928",
-    "eu-north-1": "897822967062",
-    "ap-southeast-1": "114774131450",
-    "ap-southeast-2": "783225319266",
-    "ap-northeast-1": "582318560864",
+
+# EC2 resource ids are a type prefix and 17 hex digits ("Resource IDs", Amazon EC2 User Guide).
+EC2_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/networkAcl:NetworkAcl": "acl",
+    "aws:ec2/networkInterface:NetworkInterface": "eni",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ebs/volume:Volume": "vol",
+    "aws:ec2/keyPair:KeyPair": "key",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx",
+    "aws:ec2transitgateway/transitGateway:TransitGateway": "tgw",
 }
-# Type-token module -> the service in ARNs, where the two differ.
-ARN_SERVICES = {
-    "lb": "elasticloadbalancing",
-    "alb": "elasticloadbalancing",
-    "elb": "elasticloadbalancing",
-    "appautoscaling": "application-autoscaling",
-    "vpc": "ec2",
-    "ec2transitgateway": "ec2",
-    "cognito": "cognito-idp",
-    "sfn": "states",
-    "cloudwatch": "cloudwatch",
-}
-# Services whose ARNs carry no region (and for s3, no account either).
-GLOBAL_SERVICES = {"iam", "route53", "cloudfront", "s3", "organizations"}
-# Local ComponentResources are not mocked (the engine computes nothing for them); these remote
-# components are, because the program sees them as single resources with outputs.
-REMOTE_COMPONENTS = {"awsx:ec2:Vpc"}
 
 
 class UnknownInvokeError(Exception):
     """The program called a data source preflight has no answer for."""
 
 
-def _sha1(seed: str, length: int) -> str:
-    return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()[:length]
+_sha1 = sha1
 
 
 def _sha256(seed: str, length: int = 64) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
-def _kebab(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
-
-
 def _known_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value and value != UNKNOWN else None
+
+
+def _revealed(value: Any) -> Any:
+    """A deserialized invoke argument without its secret wrappers."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {key: _revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revealed(item) for item in value]
+    return value
 
 
 def urn_of(project: str, stack: str, parent: str, type_: str, name: str) -> str:
@@ -89,6 +80,7 @@ class StackMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str, *, unknowns: bool = False, project: str = "project", stack: str = "stack") -> None:
         self.region = region
+        self.placeholders = Placeholders(region)
         self.unknowns = unknowns
         self.project = project
         self.stack = stack
@@ -99,7 +91,7 @@ class StackMocks(pulumi.runtime.Mocks):
         urn = getattr(args, "urn", None) or urn_of(self.project, self.stack, "", args.typ, args.name)
         inputs = dict(args.inputs)
         resource_id, computed = self.computed(args.typ, args.name, urn, inputs)
-        outputs = {} if args.typ in REMOTE_COMPONENTS else dict(inputs)
+        outputs = {} if remote_components.is_remote(args.typ) else dict(inputs)
         outputs.update(computed)
         return resource_id, outputs
 
@@ -122,7 +114,7 @@ class StackMocks(pulumi.runtime.Mocks):
         return f"{name}-{_sha1(urn, 7)}"
 
     def _auto_names(self, typ: str, name: str, urn: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        if typ.startswith(("pulumi:providers:", "docker:")) or typ in REMOTE_COMPONENTS:
+        if typ.startswith(("pulumi:providers:", "docker:")) or remote_components.is_remote(typ):
             return {}
         if typ == "aws:s3/bucket:Bucket":
             return {"bucket": _known_str(inputs.get("bucket")) or f"{name}-{_sha1(urn, 7)}"}
@@ -130,13 +122,7 @@ class StackMocks(pulumi.runtime.Mocks):
 
     def arn(self, typ: str, physical: str) -> str:
         """A plausible ARN for any `aws:<module>/<resource>:<Type>` token."""
-        module = typ.split(":")[1].split("/")[0] if typ.count(":") == 2 else "resource"
-        service = ARN_SERVICES.get(module, module)
-        kind = _kebab(typ.rsplit(":", 1)[-1])
-        if service == "s3":
-            return f"arn:{PARTITION}:s3:::{physical}"
-        region = "" if service in GLOBAL_SERVICES else self.region
-        return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT}:{kind}/{physical}"
+        return self.placeholders.arn(typ, physical)
 
     def _provider_values(self, typ: str, name: str, urn: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         region, account = self.region, ACCOUNT
@@ -155,27 +141,8 @@ class StackMocks(pulumi.runtime.Mocks):
                 "repoDigest": f"{repository}@sha256:{_sha256(image)}",
                 "registryServer": registry,
             }
-        if typ == "awsx:ec2:Vpc":
-            zones = inputs.get("numberOfAvailabilityZones")
-            count = int(zones) if isinstance(zones, int | float) else 2
-            vpc_id = f"vpc-{hex17}"
-            return vpc_id, {
-                "vpcId": vpc_id,
-                "publicSubnetIds": [f"subnet-{_sha1(f'{urn}/public/{i}', 17)}" for i in range(count)],
-                "privateSubnetIds": [f"subnet-{_sha1(f'{urn}/private/{i}', 17)}" for i in range(count)],
-                "isolatedSubnetIds": [],
-                # Resource-typed outputs: awsx creates these as its own children, which mocks never see.
-                "subnets": [],
-                "publicSubnets": [],
-                "privateSubnets": [],
-                "isolatedSubnets": [],
-                "natGateways": [],
-                "eips": [],
-                "routeTables": [],
-                "routeTableAssociations": [],
-                "routes": [],
-                "vpcEndpoints": [],
-            }
+        if remote_components.is_remote(typ):
+            return "", remote_components.outputs(typ, name, urn, inputs, self.region)
         if typ == "aws:s3/bucket:Bucket":
             bucket = _known_str(inputs.get("bucket")) or (
                 f"{inputs['bucketPrefix']}{_sha1(urn, 7)}"
@@ -194,6 +161,9 @@ class StackMocks(pulumi.runtime.Mocks):
         physical = self._physical_name(name, urn, inputs)
         out: dict[str, Any] = {"name": physical, "arn": self.arn(typ, physical)}
         resource_id = physical
+        if typ in EC2_ID_PREFIXES:
+            resource_id = f"{EC2_ID_PREFIXES[typ]}-{hex17}"
+            out["arn"] = self.arn(typ, resource_id)
         if typ == "aws:ecr/repository:Repository":
             out.update(
                 arn=f"arn:{PARTITION}:ecr:{region}:{account}:repository/{physical}",
@@ -294,79 +264,19 @@ class StackMocks(pulumi.runtime.Mocks):
             certificate = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
             out.update(arn=f"arn:{PARTITION}:acm:{region}:{account}:certificate/{certificate}")
             resource_id = out["arn"]
+        # Every other output the provider computes, from the SDK's own declaration of the type.
+        for key, value in self.placeholders.resource_outputs(typ, physical, urn, inputs).items():
+            if key not in out and key not in inputs:
+                out[key] = value
         return resource_id, out
 
     # --- invokes ---------------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        region, account, token = self.region, ACCOUNT, args.token
-        given = dict(args.args or {})
-        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-            return {
-                "userName": "AWS",
-                "password": "preflight-ecr-password",
-                "authorizationToken": "QVdTOnByZWZsaWdodC1lY3ItcGFzc3dvcmQ=",
-                "proxyEndpoint": f"https://{account}.dkr.ecr.{region}.amazonaws.com",
-                "expiresAt": "2030-01-01T00:00:00Z",
-                "registryId": given.get("registryId") or account,
-                "id": region,
-            }
-        if token == "aws:ssm/getParameter:getParameter":
-            parameter = str(given.get("name", ""))
-            return {
-                "name": parameter,
-                "value": f"ami-0{_sha1(parameter, 16)}",
-                "insecureValue": f"ami-0{_sha1(parameter, 16)}",
-                "type": "String",
-                "version": 1,
-                "arn": f"arn:{PARTITION}:ssm:{region}:{account}:parameter/{parameter.lstrip('/')}",
-                "id": parameter,
-            }
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": account,
-                "arn": f"arn:{PARTITION}:iam::{account}:user/preflight",
-                "userId": "AIDAPREFLIGHTPLACEHOLDER",
-                "id": account,
-            }
-        if token == "aws:index/getRegion:getRegion":
-            return {
-                "name": region,
-                "region": region,
-                "id": region,
-                "endpoint": f"ec2.{region}.amazonaws.com",
-                "description": region,
-            }
-        if token == "aws:index/getPartition:getPartition":
-            return {
-                "partition": PARTITION,
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-                "id": PARTITION,
-            }
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = "abcdef"
-            return {
-                "names": [f"{region}{letter}" for letter in letters[:3]],
-                "zoneIds": [f"{region[:2]}{region.split('-')[1][0]}1-az{i + 1}" for i in range(3)],
-                "groupNames": [region],
-                "id": region,
-            }
-        if token == "aws:elb/getServiceAccount:getServiceAccount":
-            elb_account = ELB_ACCOUNTS.get(region, ELB_ACCOUNTS["us-east-1"])
-            return {"arn": f"arn:{PARTITION}:iam::{elb_account}:root", "id": elb_account, "region": region}
-        if token == "aws:ec2/getRouteTables:getRouteTables":
-            seed = repr(sorted(given.items()))
-            return {"ids": [f"rtb-{_sha1(f'{seed}/{i}', 17)}" for i in range(3)], "id": region}
-        if token == "aws:ec2/getVpc:getVpc":
-            vpc_id = given.get("id") or f"vpc-{_sha1(repr(sorted(given.items())), 17)}"
-            return {
-                "id": vpc_id,
-                "cidrBlock": "10.0.0.0/16",
-                "arn": f"arn:{PARTITION}:ec2:{region}:{account}:vpc/{vpc_id}",
-                "ownerId": account,
-            }
-        raise UnknownInvokeError(
-            f"preflight has no mock answer for the data source {token}; "
-            "add one to StackMocks.call in preflight/mocks.py"
-        )
+        """The data source's answer; UnknownInvokeError for one preflight cannot answer."""
+        # The provider receives plain values; the SDK marks the result secret when an argument was.
+        given = {key: _revealed(value) for key, value in (args.args or {}).items()}
+        answer = data_sources.answer(self.placeholders, args.token, given)
+        if answer is None:
+            raise UnknownInvokeError(args.token)
+        return answer

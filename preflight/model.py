@@ -41,6 +41,8 @@ class RecordedResource:
     options: dict[str, Any] = field(default_factory=dict)
     """Resource options the engine passes to the pack (protect, ignoreChanges, deleteBeforeReplace,
     additionalSecretOutputs, aliases, customTimeouts, retainOnDelete); only those set are present."""
+    remote: bool = False
+    """A remote component (awsx, eks, ...): its provider creates its children, which do not exist offline."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,27 @@ class Diagnostic:
     """True when the pack could not judge the resource yet (values unknown during preview)."""
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """Which resources at least one rule judged, as the pack says: a rule that answers an Analyze call
+    without PolicyNotApplicable judged that resource. Counted over custom resources and remote components
+    (providers and local components are not judged on their own)."""
+
+    judged: tuple[str, ...]
+    """URNs of the resources at least one enabled rule judged."""
+    unjudged: tuple[str, ...]
+    """URNs of the resources no enabled rule judged (every rule said not applicable, or none ran)."""
+
+    @property
+    def total(self) -> int:
+        return len(self.judged) + len(self.unjudged)
+
+    @property
+    def in_scope(self) -> bool:
+        """False when no rule judged anything: "every rule passed" would then be an empty claim."""
+        return bool(self.judged)
+
+
 @dataclass
 class Report:
     project: str
@@ -88,6 +111,15 @@ class Report:
     """Path of the policy-pack-config file that was applied."""
     unknowns: bool = False
     elapsed_seconds: float = 0.0
+    coverage: Coverage | None = None
+    unanswered_data_sources: list[str] = field(default_factory=list)
+    """Data sources preflight has no answer for: their outputs were unknown, so what depends on them
+    cannot be judged yet."""
+
+    @property
+    def not_judged_offline(self) -> list[RecordedResource]:
+        """Remote components: judged by their inputs only; the children their providers create are not."""
+        return [r for r in self.resources if r.remote]
 
     @property
     def mandatory(self) -> list[Diagnostic]:

@@ -15,9 +15,11 @@ any number of times in one process: the runtime's globals are reset around every
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import runpy
+import site
 import sys
 import threading
 import traceback
@@ -34,11 +36,14 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.mocks import REMOTE_COMPONENTS, StackMocks, UnknownInvokeError
+from preflight import remote_components
+from preflight.mocks import UNKNOWN, StackMocks, UnknownInvokeError
 from preflight.model import RecordedResource
+from preflight.project import ProgramLocation, locate_program
 from preflight.stack_config import StackConfig, load_stack_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 ORGANIZATION = "organization"
 """The organization a local-backend stack belongs to; preflight has no backend."""
 
@@ -65,6 +70,8 @@ class Recording:
     warnings: list[str] = field(default_factory=list)
     """Messages the program logged with `pulumi.log.warn`."""
     unknowns: bool = False
+    unanswered_data_sources: list[str] = field(default_factory=list)
+    """Data sources (and stack references) preflight had no answer for, sorted: their outputs were unknown."""
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -96,12 +103,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return plain(value.get("value"))
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            return plain(resource_reference_value(value))
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [plain(item) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def resource_reference_value(reference: dict[str, Any]) -> Any:
+    """What the engine passes for a resource reference when the receiver does not keep references (as
+    for analyzers): the custom resource's id (unknown while it is), else the component's URN.
+    pulumi/pulumi pkg/resource/plugin/rpc.go `MarshalPropertyValue`, `!opts.KeepResources` branch."""
+    if "id" in reference:
+        resource_id = reference["id"]
+        return UNKNOWN if resource_id in ("", None) else resource_id
+    return reference.get("urn", "")
 
 
 def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
@@ -142,6 +161,7 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(stack_mocks)
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.unanswered: list[str] = []
         self._by_urn: dict[str, RecordedResource] = {}
         self._lock = threading.Lock()
 
@@ -155,9 +175,29 @@ class RecordingMonitor(mocks.MockMonitor):
     def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:
         try:
             return super().Invoke(request)
-        except UnknownInvokeError as error:
-            # A failed check is how a provider refuses an invoke; the SDK raises it in the program.
+        except UnknownInvokeError:
+            with self._lock:
+                if request.tok not in self.unanswered:
+                    self.unanswered.append(request.tok)
+            return _unknown_result(request.tok, plain=_PLAIN_INVOKE.get())
+        except ValueError as error:
+            # The provider refuses such arguments (a policy document with a repeated Sid); the SDK raises
+            # the failure in the program, naming the data source.
             return resource_pb2.ResourceInvokeResponse(failures=[provider_pb2.CheckFailure(reason=str(error))])
+
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:
+        """`Resource.get(name, id)` and stack references. A read of an existing resource returns its id
+        (the SDK takes the response's id; an empty one would make it unknown during a preview). Another
+        stack's outputs are not available offline: a stack reference answers none, so every output read
+        from it is unknown, and it is noted like a data source without an answer."""
+        if request.type == STACK_REFERENCE_TYPE:
+            with self._lock:
+                self.unanswered.append(f"{STACK_REFERENCE_TYPE} {request.name}")
+            urn = self.make_urn(request.parent, request.type, request.name)
+            return resource_pb2.ReadResourceResponse(urn=urn, id=request.id or request.name)
+        response = super().ReadResource(request)
+        response.id = request.id
+        return response
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -166,10 +206,13 @@ class RecordingMonitor(mocks.MockMonitor):
         inputs = plain(request.object)
         resource_id = ""
         outputs = struct_pb2.Struct()
-        if request.custom or request.remote:
+        if request.remote:
+            # No Construct runs offline: only the plain outputs that follow from the inputs are answered.
+            answered = remote_components.outputs(request.type, request.name, urn, inputs, self.mocks.region)
+            outputs.update({key: UNKNOWN for key in answered} if self.mocks.unknowns else answered)
+        elif request.custom:
             resource_id, computed = self.mocks.computed(request.type, request.name, urn, inputs)
-            if request.type not in REMOTE_COMPONENTS:
-                outputs.CopyFrom(request.object)
+            outputs.CopyFrom(request.object)
             outputs.update(computed)
         state = plain(outputs)
         recorded = RecordedResource(
@@ -185,6 +228,7 @@ class RecordingMonitor(mocks.MockMonitor):
             inputs=inputs,
             outputs=state,
             options=_options(request),
+            remote=bool(request.remote),
         )
         with self._lock:
             self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
@@ -205,6 +249,50 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+_PLAIN_INVOKE = contextvars.ContextVar("preflight_plain_invoke", default=False)
+"""True inside a plain `pulumi.runtime.invoke` (`aws.rds.get_engine_version`), False in an output-form
+invoke (`get_engine_version_output`). The SDK runs the monitor call in a copy of the calling task's
+context (pulumi/runtime/_context.py `wrap_with_context`), so the monitor sees which form asked."""
+
+
+@contextlib.contextmanager
+def _marking_plain_invokes() -> Iterator[None]:
+    """Wrap the plain invoke functions generated SDKs call (`pulumi.runtime.invoke(...)`) so that
+    `_PLAIN_INVOKE` is set while they run."""
+    originals = {name: getattr(pulumi.runtime, name) for name in ("invoke", "invoke_single")}
+
+    def marked(function: Any) -> Any:
+        def plain_invoke(*args: Any, **kwargs: Any) -> Any:
+            token = _PLAIN_INVOKE.set(True)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _PLAIN_INVOKE.reset(token)
+
+        return plain_invoke
+
+    for name, function in originals.items():
+        setattr(pulumi.runtime, name, marked(function))
+    try:
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(pulumi.runtime, name, function)
+
+
+def _unknown_result(token: str, *, plain: bool) -> resource_pb2.ResourceInvokeResponse:
+    """The answer to a data source preflight cannot answer, so that the program carries on.
+
+    The output form gets the response's "wholly unknown" flag, as the engine answers an invoke it cannot
+    resolve during a preview: the Output is unknown and so is everything built from it. The plain form has
+    no unknown value to return (the generated result class type-checks every field, and the SDK fails on
+    a missing result), so it gets an empty result: every field None, which a property receives as unset.
+    """
+    if plain:
+        return resource_pb2.ResourceInvokeResponse(**{"return": struct_pb2.Struct()})
+    return resource_pb2.ResourceInvokeResponse(unknown=True)
+
+
 class _ProgramLog(logging.Handler):
     """Collects what the program logs through `pulumi.log` (the mock engine sends it to a logger)."""
 
@@ -222,28 +310,50 @@ _loaded_from: dict[str, Path] = {}
 
 
 @contextlib.contextmanager
-def _as_language_host(project_dir: Path) -> Iterator[None]:
-    """The project directory as cwd and first on sys.path, like `pulumi` running `python __main__.py`."""
+def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[None]:
+    """The program's directory as cwd and first on sys.path, like the language host's `runpy.run_path`,
+    with the project's virtualenv packages importable after preflight's own."""
     # Modules imported from another project directory (a test's copy of the project) would shadow
     # this one's under the same name; forget them so this run imports its own.
+    forgotten = set()
     for name, directory in list(_loaded_from.items()):
         if directory != project_dir:
             sys.modules.pop(name, None)
+            forgotten.add(name)
             del _loaded_from[name]
+    _forget_registrations(forgotten)
     before = set(sys.modules)
     previous_cwd = Path.cwd()
-    sys.path.insert(0, str(project_dir))
-    os.chdir(project_dir)
+    previous_path = list(sys.path)
+    sys.path.insert(0, str(location.directory))
+    for site_packages in location.site_packages():
+        site.addsitedir(str(site_packages))  # appends, and runs the environment's .pth files
+    os.chdir(location.directory)
     try:
         yield
     finally:
         os.chdir(previous_cwd)
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(project_dir))
+        sys.path[:] = previous_path
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None)
-            if origin and _in_project(origin, project_dir):
+            if origin and (_in_project(origin, project_dir) or _in_virtualenv(origin, location)):
                 _loaded_from[name] = project_dir
+
+
+def _in_virtualenv(filename: str, location: ProgramLocation) -> bool:
+    return location.virtualenv is not None and Path(filename).resolve().is_relative_to(location.virtualenv)
+
+
+def _forget_registrations(modules: set[str]) -> None:
+    """Drop what forgotten provider SDKs registered with the runtime (`register_resource_module` refuses
+    a second registration of the same version, which a fresh import of the SDK would make)."""
+    for registry in (rpc._RESOURCE_MODULES, rpc._RESOURCE_PACKAGES):
+        for key, registered in list(registry.items()):
+            kept = [entry for entry in registered if type(entry).__module__ not in modules]
+            if kept:
+                registry[key] = kept
+            else:
+                del registry[key]
 
 
 def _in_project(filename: str, project_dir: Path) -> bool:
@@ -272,12 +382,17 @@ def record(
     """Run the program for `stack` under type-aware mocks and return every registration.
 
     `config_overrides` are merged over the stack file as if written there (`{"shipshape:cpu": 512}`);
-    `program` replaces `<project_dir>/__main__.py`; `config` skips loading the stack files. Raises
-    ConfigError for bad config and ProgramError when the program fails.
+    `program` replaces the program Pulumi.yaml names (`main`, default `<project_dir>/__main__.py`);
+    `config` skips loading the stack files. Raises ConfigError for bad config and ProgramError when the
+    program fails.
     """
     project_dir = Path(project_dir).resolve()
     config = config or load_stack_config(project_dir, stack, config_overrides)
-    program = Path(program or project_dir / "__main__.py").resolve()
+    location = locate_program(project_dir)
+    if program is not None:
+        program = Path(program).resolve()
+        location = ProgramLocation(program=program, directory=project_dir, virtualenv=location.virtualenv)
+    program = location.program
     if not program.is_file():
         raise ProgramError(f"no program at {program}")
 
@@ -304,10 +419,17 @@ def record(
     # set_mocks registered a Stack of its own; run_in_stack makes the one the program runs in.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     try:
-        with _as_language_host(project_dir):
+        with _as_language_host(project_dir, location), _marking_plain_invokes():
             _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
+    except ModuleNotFoundError as error:
+        hint = location.missing_virtualenv() or (
+            f"install it into the project's virtualenv ({location.virtualenv})"
+            if location.virtualenv
+            else "install it where preflight runs, or name the project's virtualenv in Pulumi.yaml"
+        )
+        raise ProgramError(f"{_describe(error, project_dir, program)}; {hint}") from error
     except Exception as error:
         raise ProgramError(_describe(error, project_dir, program)) from error
     finally:
@@ -324,6 +446,7 @@ def record(
         outputs=monitor.stack_outputs,
         warnings=log.warnings,
         unknowns=unknowns,
+        unanswered_data_sources=sorted(set(monitor.unanswered)),
     )
 
 

@@ -1,9 +1,7 @@
 """Stack configuration loaded the way the Pulumi CLI loads it: Pulumi.yaml declarations and defaults,
 then Pulumi.<stack>.yaml values, handed to the program as the strings the CLI would pass.
 
-The type rules are the CLI's (`ValidateConfigValue` in pulumi's workspace/project.go): a stack file's
-scalars are strings to the CLI, so `integer` accepts `512` and `"512"`, `boolean` accepts `true` and
-`"true"`, `string` accepts any scalar, and `array` needs a list whose items match `items`. Where the CLI
+The type rules are the CLI's, kept in preflight/config_types.py (shared with the program's settings). Where the CLI
 stops at the first bad key, this lists every problem at once. One deliberate difference: a project key
 the stack file sets but Pulumi.yaml does not declare is an error here (a typo would otherwise be
 silently ignored by the program).
@@ -19,10 +17,11 @@ from typing import Any
 
 import yaml
 
+from preflight.config_types import TYPES, to_cli_string, type_matches, type_name
+
 SECRET_PLACEHOLDER = "preflight-secret-placeholder"
 """What a `secure:` value becomes: preflight has no key to decrypt it, and the plan must not hold it."""
 DEFAULT_REGION = "us-east-1"
-TYPES = ("string", "integer", "boolean", "array")
 
 
 class ConfigError(Exception):
@@ -50,13 +49,7 @@ class _Declaration:
 
     @property
     def type_name(self) -> str:
-        return _type_name(self.type, self.items)
-
-
-def _type_name(kind: str, items: Mapping[str, Any] | None) -> str:
-    if kind == "array" and isinstance(items, Mapping):
-        return f"array<{_type_name(str(items.get('type')), items.get('items'))}>"
-    return kind
+        return type_name(self.type, self.items)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -71,46 +64,6 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ConfigError(f"{path.name}: expected a mapping at the top level, found {type(document).__name__}")
     return document
-
-
-def _is_scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool)
-
-
-def _as_cli_string(value: Any) -> str:
-    """Scalars as Go's `%v` prints them, lists and maps as JSON: what `pulumi` puts in PULUMI_CONFIG."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | dict):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def type_matches(kind: str, items: Mapping[str, Any] | None, value: Any) -> bool:
-    """Whether `value` (as YAML parsed it) passes the CLI's check for a key declared `kind`."""
-    if kind == "string":
-        return _is_scalar(value)
-    if kind == "integer":
-        if isinstance(value, bool):
-            return False
-        if isinstance(value, int):
-            return True
-        if isinstance(value, float):
-            return value.is_integer()
-        if isinstance(value, str):
-            try:
-                int(value.strip(), 10)
-            except ValueError:
-                return False
-            return value.strip() == value
-        return False
-    if kind == "boolean":
-        return isinstance(value, bool) or value in ("true", "false")
-    if kind == "array":
-        if not isinstance(value, list) or not isinstance(items, Mapping):
-            return False
-        return all(type_matches(str(items.get("type")), items.get("items"), item) for item in value)
-    return False
 
 
 def _declarations(project: str, config: Mapping[str, Any]) -> tuple[dict[str, _Declaration], dict[str, Any], list[str]]:
@@ -196,6 +149,6 @@ def load_stack_config(project_dir: Path, stack: str, overrides: Mapping[str, Any
     return StackConfig(
         project=project,
         stack=stack,
-        values={key: _as_cli_string(value) for key, value in values.items() if value is not None},
+        values={key: to_cli_string(value) for key, value in values.items() if value is not None},
         secret_keys=frozenset(secret_keys),
     )

@@ -14,7 +14,8 @@ from flask import Flask, Response, g, jsonify, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from visits.counters import Counter, CounterUnavailable, DynamoDBCounter, InProcessCounter
+from visits.access_log import ACCESS_LOGGER, AccessLog
+from visits.counters import Counter, CounterUnavailable, DynamoDBCounter, InProcessCounter, new_visit_id
 from visits.logs import configure_logging
 from visits.settings import Settings, load_settings, log_level_number
 
@@ -55,21 +56,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_request_ids(app)
     _register_error_handlers(app, logger)
+    app.wsgi_app = AccessLog(app.wsgi_app, logging.getLogger(ACCESS_LOGGER))  # type: ignore[method-assign]
 
     @app.get("/")
     def index() -> Response:
-        visits = counter.increment()
+        if request.method == "HEAD":
+            # Flask answers HEAD through the GET view. HEAD is a safe method (RFC 9110, 9.2.1): a monitor
+            # or link checker asking for headers must not count a visit. Same headers, no count, no body.
+            return _visit_headers(jsonify(visits=None))
+        # A fresh id per visit, never the client's X-Request-Id: two clients may send the same id, and
+        # the counter treats a repeated id as a retry of one visit.
+        visits = counter.increment(new_visit_id())
         body = {"visits": visits, "hostname": hostname, "version": settings.app_version}
         if _prefers_html():
             page = _PAGE.format(visits=visits, hostname=escape(hostname), version=escape(settings.app_version))
             response = Response(page, mimetype="text/html")
         else:
             response = jsonify(body)
-        # Every response differs, and the representation depends on Accept. Plain header writes: the
-        # parsed `response.vary` set costs a third of this view's time.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Vary"] = "Accept"
-        return response
+        return _visit_headers(response)
 
     @app.get("/health")
     def health() -> Response:
@@ -121,6 +125,14 @@ def _prefers_html() -> bool:
     if "html" not in request.environ.get("HTTP_ACCEPT", ""):
         return False
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def _visit_headers(response: Response) -> Response:
+    # Every response differs, and the representation depends on Accept. Plain header writes: the
+    # parsed `response.vary` set costs a third of this view's time.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _no_store(response: Response) -> Response:

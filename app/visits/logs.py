@@ -63,6 +63,6 @@ def configure_logging(level: int) -> logging.Logger:
     handler.addFilter(RequestIdFilter())
     logger.addHandler(handler)
     logger.setLevel(level)
-    # gunicorn's root handler would print every line a second time, in its own format.
+    # A root handler (the server's) would print every line a second time, in its own format.
     logger.propagate = False
     return logger

@@ -12,23 +12,18 @@ import re
 import shlex
 from pathlib import Path
 
-from components.settings import REGION
-from components.settings import REPOSITORY_NAME as REPOSITORY_PATH
+import components.aws_limits as aws_limits
 
 TEMPLATE = Path(__file__).resolve().parent / "bootstrap.sh.tmpl"
-# EC2 refuses user data above 16 KB (before base64).
-MAX_USER_DATA_BYTES = 16 * 1024
+MAX_USER_DATA_BYTES = aws_limits.MAX_USER_DATA_BYTES
 
 # A private ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn].
-REGISTRY = re.compile(r"\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
-DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+REGISTRY = re.compile(r"[0-9]{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?", re.ASCII)
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}", re.ASCII)
 # An image tag's alphabet: what the registry component uses as the app version.
-APP_VERSION = re.compile(r"[A-Za-z0-9_.+-]{1,128}")
-HEALTH_PATH = re.compile(r"/[A-Za-z0-9/_.~-]{0,1023}")
-PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
-# Below 1024 a non-root process needs CAP_NET_BIND_SERVICE, and the container drops every capability.
-LOWEST_PORT, HIGHEST_PORT = 1024, 65535
+APP_VERSION = re.compile(r"[A-Za-z0-9_.+-]{1,128}", re.ASCII)
+PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}", re.ASCII)
 
 
 class UserDataError(ValueError):
@@ -40,16 +35,21 @@ def registry_of(image_reference: str) -> str:
     return image_reference.split("/", 1)[0]
 
 
+def _require(label: str, value: object, rule: aws_limits.Rule) -> None:
+    reason = rule(value)
+    if reason is not None:
+        raise UserDataError(f"{label} = {value!r}: {reason}")
+
+
 def check_region(region: str, label: str = "region") -> str:
-    if not isinstance(region, str) or not REGION.fullmatch(region):
-        raise UserDataError(f"{label} = {region!r}: not an AWS region name such as eu-west-1")
+    _require(label, region, aws_limits.region)
     return region
 
 
 def check_registry(registry: str) -> str:
     """The registry host, validated; returns the region its login token must come from."""
     match = REGISTRY.fullmatch(registry) if isinstance(registry, str) else None
-    if match is None or not REGION.fullmatch(match["region"]):
+    if match is None or aws_limits.region(match["region"]) is not None:
         raise UserDataError(
             f"registry = {registry!r}: not a private ECR registry host such as "
             "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -68,7 +68,7 @@ def check_image_reference(image_reference: str, registry: str | None = None, lab
             f"{label} = {image_reference!r}: must be pinned by digest (repository@sha256:<64 hex digits>); "
             "a tag can move, a digest cannot"
         )
-    if not slash or not REPOSITORY_PATH.fullmatch(path):
+    if not slash or aws_limits.repository_name(path) is not None:
         raise UserDataError(
             f"{label} = {image_reference!r}: expected <registry>/<repository>@sha256:..., without a tag"
         )
@@ -78,19 +78,12 @@ def check_image_reference(image_reference: str, registry: str | None = None, lab
 
 
 def check_port(port: int, label: str = "port") -> int:
-    if isinstance(port, bool) or not isinstance(port, int) or not LOWEST_PORT <= port <= HIGHEST_PORT:
-        raise UserDataError(
-            f"{label} = {port!r}: must be an integer from {LOWEST_PORT} to {HIGHEST_PORT} "
-            "(the container runs without root and without capabilities)"
-        )
+    _require(label, port, aws_limits.port)
     return port
 
 
 def check_health_path(health_path: str, label: str = "health_path") -> str:
-    if not isinstance(health_path, str) or not HEALTH_PATH.fullmatch(health_path):
-        raise UserDataError(
-            f"{label} = {health_path!r}: must be a URL path such as /health (letters, digits, / _ . ~ -)"
-        )
+    _require(label, health_path, aws_limits.health_path)
     return health_path
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from guardrails.framework import Rule
 from guardrails.registry import ALL_RULES
 
 PACK_DIR = Path(__file__).resolve().parent.parent
@@ -44,27 +45,35 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _row(rule: Rule, configs: Mapping[str, Mapping[str, Any]]) -> str:
+    info = rule.info
+    default = "mandatory" if info.mandatory else "advisory"
+    levels = [configured_level(configs[environment], info.name, default) for environment in ENVIRONMENTS]
+    kind = " (stack)" if rule.stack_level else ""
+    fix = " (remediable)" if rule.remediable else ""
+    options = ", ".join(f"`{option.name}`" for option in info.options) or "-"
+    frameworks = " ".join(info.frameworks)
+    return (
+        f"| `{info.name}`{kind}{fix} | {levels[0]} | {levels[1]} | {info.severity.value} | "
+        f"{_cell(info.description)} [{_cell(frameworks)}] | {options} |"
+    )
+
+
 def render() -> str:
     configs = {environment: load_config(environment) for environment in ENVIRONMENTS}
-    lines = [
-        "| rule | default | dev | prod | severity | what it checks | resource types | options |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    header = ["| rule | dev | prod | severity | what it checks | options |", "|---|---|---|---|---|---|"]
+    lines = [f"{len(ALL_RULES)} rules; (stack) rules judge the whole stack in AnalyzeStack.", ""]
+    for title, mandatory in (("Mandatory by default", True), ("Advisory by default", False)):
+        lines += [f"### {title}", "", *header]
+        lines += [_row(rule, configs) for rule in ALL_RULES if rule.info.mandatory == mandatory]
+        lines.append("")
+    lines += ["Every rule also takes `exemptions`: a list of URN glob patterns it does not judge.", ""]
+    lines += ["### Coverage and known limits", ""]
     for rule in ALL_RULES:
-        info = rule.info
-        default = "mandatory" if info.mandatory else "advisory"
-        levels = [configured_level(configs[environment], info.name, default) for environment in ENVIRONMENTS]
-        kind = " (stack)" if rule.stack_level else ""
-        fix = " (remediable)" if rule.remediable else ""
-        options = ", ".join(f"`{option.name}`" for option in info.options) or "-"
-        types = "<br>".join(f"`{resource_type}`" for resource_type in rule.resource_types)
-        frameworks = " ".join(info.frameworks)
-        lines.append(
-            f"| `{info.name}`{kind}{fix} | {default} | {levels[0]} | {levels[1]} | {info.severity.value} | "
-            f"{_cell(info.description)} [{_cell(frameworks)}] | {types} | {options} |"
-        )
-    lines += ["", "Every rule also takes `exemptions`: a list of URN glob patterns it does not judge.", ""]
-    lines += ["### How to fix", ""]
+        types = ", ".join(f"`{resource_type}`" for resource_type in rule.resource_types)
+        limits = f" Limits: {_cell(rule.info.limits)}" if rule.info.limits else ""
+        lines.append(f"- `{rule.info.name}`: judges {types}.{limits}")
+    lines += ["", "### How to fix", ""]
     lines += [f"- `{rule.info.name}`: {rule.info.remediation_steps}" for rule in ALL_RULES]
     lines += ["", "### Options", ""]
     for rule in ALL_RULES:

@@ -9,22 +9,18 @@ while everything known around them is still modelled and judged.
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from guardrails.values import JsonError, Unknown, find_unknowns, parse_json
+from guardrails.conditions import Restriction, caller_restriction
+from guardrails.values import JsonError, Unknown, find_unknowns, parse_json, plain, shown
 
-# Condition keys that tie a grant to our own accounts or organisation.
-RESTRICTING_CONDITION_KEYS = frozenset(
-    {"aws:principalorgid", "aws:principalaccount", "aws:sourceaccount", "aws:sourceorgid"}
-)
-# Operators whose match means "the key equals one of these values"; negated operators and
-# ...IfExists variants (true when the key is absent) do not restrict anything.
-RESTRICTING_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
 PUBLIC_PRINCIPAL_KINDS = frozenset({"*", "AWS", "CanonicalUser"})
-_ONLY_WILDCARDS = re.compile(r"^[*?]+$")
+# A policy document is at most Statement[].Condition.Operator.Key[] deep; anything far deeper is not a policy,
+# and walking it recursively could exhaust Python's stack. Judged iteratively and reported instead.
+MAX_DEPTH = 12
 
 
 @dataclass(frozen=True)
@@ -66,31 +62,39 @@ class Statement:
 
     @property
     def label(self) -> str:
-        return f"statement {self.sid!r}" if self.sid else f"statement #{self.index + 1}"
+        return f"statement {shown(self.sid)}" if self.sid else f"statement #{self.index + 1}"
 
     @property
     def public_principals(self) -> tuple[Principal, ...]:
         return tuple(principal for principal in self.principals or () if principal.is_public)
 
     @property
+    def caller_restriction(self) -> Restriction:
+        """Whether a Condition pins the caller to named accounts, an organisation or named ARNs, and why not."""
+        return caller_restriction(self.conditions)
+
+    @property
     def restricted_to_known_accounts(self) -> bool:
-        """True when a Condition pins the caller to specific accounts or organisations."""
-        for operator, keys in self.conditions.items():
-            base = operator.lower().removeprefix("foranyvalue:")
-            if base not in RESTRICTING_OPERATORS:
-                continue
-            for key, values in keys.items():
-                restricting_key = key.lower() in RESTRICTING_CONDITION_KEYS
-                if restricting_key and values and not any(_ONLY_WILDCARDS.match(value) for value in values):
-                    return True
-        return False
+        return self.caller_restriction.restricts
 
     @property
     def grants_public_access(self) -> bool:
         """An Allow to everyone (or to everyone but some via NotPrincipal) with no restricting Condition."""
-        if not self.allows or self.restricted_to_known_accounts:
-            return False
-        return bool(self.public_principals) or self.not_principals is not None
+        return self.public_access_gap is not None
+
+    @property
+    def public_access_gap(self) -> str | None:
+        """Who the statement opens to and why no condition counted; None when it is not public."""
+        if not self.allows:
+            return None
+        public = self.public_principals
+        if not public and self.not_principals is None:
+            return None
+        restriction = self.caller_restriction
+        if restriction.restricts:
+            return None
+        who = f"principal {shown(public[0].value)}" if public else "NotPrincipal (everyone but the listed)"
+        return f"{who}: {restriction.explain()}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ class _Reader:
             elif isinstance(item, str):
                 known.append(item)
             else:
-                self.problems.append(f"{where} must be a string or a list of strings, found {item!r}")
+                self.problems.append(f"{where} must be a string or a list of strings, found {shown(item)}")
         return tuple(known)
 
     def principals(self, value: Any, where: str) -> tuple[Principal, ...] | None:
@@ -135,10 +139,10 @@ class _Reader:
             return ()
         if isinstance(value, str):
             if value != "*":
-                self.problems.append(f'{where} as a string must be "*", found {value!r}')
+                self.problems.append(f'{where} as a string must be "*", found {shown(value)}')
             return (Principal("*", value),)
         if not isinstance(value, dict):
-            self.problems.append(f'{where} must be "*" or an object, found {value!r}')
+            self.problems.append(f'{where} must be "*" or an object, found {shown(value)}')
             return ()
         found: list[Principal] = []
         for kind, entries in value.items():
@@ -153,7 +157,7 @@ class _Reader:
             self.unknowns.append(value)
             return {}
         if not isinstance(value, dict):
-            self.problems.append(f"{where} must be an object, found {value!r}")
+            self.problems.append(f"{where} must be an object, found {shown(value)}")
             return {}
         result: dict[str, dict[str, tuple[str, ...]]] = {}
         for operator, keys in value.items():
@@ -161,7 +165,7 @@ class _Reader:
                 self.unknowns.append(keys)
                 continue
             if not isinstance(keys, dict):
-                self.problems.append(f"{where}.{operator} must be an object, found {keys!r}")
+                self.problems.append(f"{where}.{shown(operator)} must be an object, found {shown(keys)}")
                 continue
             result[operator] = {}
             for key, values in keys.items():
@@ -180,14 +184,14 @@ class _Reader:
             self.unknowns.append(value)
             return None
         if not isinstance(value, dict):
-            self.problems.append(f"{where} must be an object, found {value!r}")
+            self.problems.append(f"{where} must be an object, found {shown(value)}")
             return None
         effect = value.get("Effect")
         if isinstance(effect, Unknown):
             self.unknowns.append(effect)
             return None
         if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
-            self.problems.append(f'{where} has Effect {effect!r}; it must be "Allow" or "Deny"')
+            self.problems.append(f'{where} has Effect {shown(effect)}; it must be "Allow" or "Deny"')
             return None
         if ("Action" in value) == ("NotAction" in value):
             self.problems.append(f"{where} must have exactly one of Action and NotAction")
@@ -215,7 +219,7 @@ def parse_policy_document(value: Any, path: str = "policy") -> PolicyDocument:
     if value is None:
         return PolicyDocument(problems=(f"{path} is missing",))
     try:
-        document = parse_json(value, path)
+        document = _load(value, path)
     except JsonError as error:
         return PolicyDocument(problems=(str(error),))
     if isinstance(document, Unknown):
@@ -233,7 +237,7 @@ def parse_policy_document(value: Any, path: str = "policy") -> PolicyDocument:
     elif isinstance(raw_statements, dict):
         raw_statements = [raw_statements]
     elif not isinstance(raw_statements, list):
-        reader.problems.append(f"{path} Statement must be an object or a list, found {raw_statements!r}")
+        reader.problems.append(f"{path} Statement must be an object or a list, found {shown(raw_statements)}")
         raw_statements = []
     statements = [reader.statement(index, item) for index, item in enumerate(raw_statements)]
     return PolicyDocument(
@@ -241,3 +245,34 @@ def parse_policy_document(value: Any, path: str = "policy") -> PolicyDocument:
         problems=tuple(reader.problems),
         unknowns=tuple(reader.unknowns),
     )
+
+
+def depth(value: Any) -> int:
+    """How deeply lists and objects nest in a value, measured without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                break
+            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _load(value: Any, path: str) -> Any:
+    """The document as plain values, refusing nesting no policy has before anything walks it recursively."""
+    if isinstance(value, str) and value.strip():
+        try:
+            loaded = json.loads(value)
+        except RecursionError as error:
+            raise JsonError(f"{path} nests too deeply to be a policy document") from error
+        except json.JSONDecodeError:
+            return parse_json(value, path)  # its message names the position
+        if depth(loaded) > MAX_DEPTH:
+            raise JsonError(f"{path} nests deeper than {MAX_DEPTH} levels, which no policy document does")
+        return plain(loaded, path)
+    if depth(value) > MAX_DEPTH:
+        raise JsonError(f"{path} nests deeper than {MAX_DEPTH} levels, which no policy document does")
+    return parse_json(value, path)

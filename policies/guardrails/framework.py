@@ -182,6 +182,16 @@ class Resource:
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def keys(self, *props: str) -> set[str]:
+        """How other resources may name this one: its URN and the known values of the given properties."""
+        return {self.urn} | {value for prop in props if isinstance(value := self.props.get(prop), str) and value}
+
+    def references(self, prop: str) -> set[str]:
+        """What a property names: its known string value(s) and the URNs the engine says it depends on."""
+        value = self.props.get(prop)
+        named = {item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str) and item}
+        return named | set(self.property_dependencies.get(prop, ()))
+
 
 @dataclass(frozen=True)
 class Stack:
@@ -437,16 +447,20 @@ class _RulePolicy(sdk.PackPolicy):
         return _emit(lambda: _reported(self.rule.judge_resource(resource_type, urn, name, properties, config), False))
 
     def analyze_stack(self, resources, config):
-        return _emit(lambda: _reported(self.rule.judge_stack(stack_of(resources), config), True))
+        for resource in resources:
+            if isinstance(resource.properties, sdk.Unreadable) and resource.type in self.rule.resource_types:
+                yield str(resource.properties), resource.urn
+        yield from _emit(lambda: _reported(self.rule.judge_stack(stack_of(resources), config), True))
 
     def validate(self, args: Any, report_violation: ReportViolation) -> None:
         if isinstance(args, StackValidationArgs):
             stack = _stack_from_policy_resources(args.resources)
             _report(_emit(lambda: _reported(self.rule.judge_stack(stack, args.get_config()), True)), report_violation)
             return
-        if self.judges(args.resource_type):
-            props = plain(args.props)
-            _report(self.analyze(args.resource_type, args.urn, args.name, props, args.get_config()), report_violation)
+        if not self.judges(args.resource_type):
+            args.not_applicable(sdk.not_judged(args.resource_type))
+        props = plain(args.props)
+        _report(self.analyze(args.resource_type, args.urn, args.name, props, args.get_config()), report_violation)
 
     def remediate(self, args: ResourceValidationArgs) -> dict[str, Any] | None:
         return self.rule.remediate(args.resource_type, args.urn, args.name, plain(args.props), args.get_config())

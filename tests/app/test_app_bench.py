@@ -61,8 +61,8 @@ def test_an_unreadable_wrk_report_is_an_error_not_a_zero(bench):
 
 
 @pytest.mark.slow
-def test_python_load_generator_measures_a_live_server(bench, start_gunicorn):
-    server = start_gunicorn(WEB_CONCURRENCY="2")
+def test_python_load_generator_measures_a_live_server(bench, start_server):
+    server = start_server(WEB_CONCURRENCY="2")
 
     result = bench._load_with_python(server.port, 1.0)
 
@@ -70,3 +70,30 @@ def test_python_load_generator_measures_a_live_server(bench, start_gunicorn):
     assert result.errors == 0
     assert result.requests > 50
     assert 0 < result.p99_ms < 1000
+
+
+def test_candidates_are_the_baseline_first_and_the_image_command_last(bench):
+    found = bench.candidates()
+
+    assert found[0].name.startswith("flask development server")
+    assert [candidate.shipped for candidate in found] == [False] * (len(found) - 1) + [True]
+    # The shipped row measures what the image runs: its CMD with this interpreter.
+    assert found[-1].command(8000)[1:] == ["-m", "visits.server"]
+    assert any(candidate.name.startswith("gunicorn") for candidate in found)  # gunicorn is a dev requirement
+
+
+def test_rows_print_side_by_side_with_ratio_and_verdict(bench, capsys):
+    common = {"cpus": 2, "load_generator": "wrk", "loadavg_1m_before": 0.5, "loadavg_1m_after": 0.7}
+    rows = [
+        {"name": "flask development server (baseline)", "requests_per_second": 700.0, "throughput_vs_baseline": 1.0},
+        {"name": "gunicorn sync 5", "requests_per_second": 2100.0, "throughput_vs_baseline": 3.0},
+        {"name": "granian", "requests_per_second": 4900.0, "throughput_vs_baseline": 7.0, "meets_target": True},
+    ]
+    rows = [{**common, "p99_ms": 9.5, "errors": 0, **row} for row in rows]
+
+    bench.print_rows(rows)
+
+    out = capsys.readouterr().out
+    assert "fastest: granian" in out
+    assert "granian: 7.00x the baseline, p99 9.50 ms" in out and "meets the target" in out
+    assert "   3.00x" in out

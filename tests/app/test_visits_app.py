@@ -7,12 +7,11 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from visits.counters import CounterUnavailable, InProcessCounter
+from visits.counters import CounterUnavailable
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 
@@ -24,7 +23,7 @@ class BrokenCounter:
 
     name = "broken"
 
-    def increment(self) -> int:
+    def increment(self, visit_id: str) -> int:
         raise CounterUnavailable("DynamoDB UpdateItem on table 'visits' failed: ThrottlingException")
 
     def check(self) -> None:
@@ -36,7 +35,7 @@ class ExplodingCounter:
 
     name = "exploding"
 
-    def increment(self) -> int:
+    def increment(self, visit_id: str) -> int:
         raise KeyError("Attributes")
 
     def check(self) -> None:
@@ -48,7 +47,7 @@ class UntouchableCounter:
 
     name = "untouchable"
 
-    def increment(self) -> int:
+    def increment(self, visit_id: str) -> int:
         raise AssertionError("increment must not be called")
 
     def check(self) -> None:
@@ -65,6 +64,52 @@ def test_index_counts_each_visit_and_answers_json(make_app):
     assert first.mimetype == "application/json"
     assert first.get_json() == {"visits": 1, "hostname": socket.gethostname(), "version": "1.2.3"}
     assert second.get_json()["visits"] == 2
+
+
+class RecordingCounter:
+    """Counts like the in-process backend and keeps every visit id it was given."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.visit_ids: list[str] = []
+
+    def increment(self, visit_id: str) -> int:
+        self.visit_ids.append(visit_id)
+        return len(self.visit_ids)
+
+    def check(self) -> None:
+        return None
+
+
+def test_each_visit_gets_its_own_id_never_the_clients_request_id(make_app):
+    counter = RecordingCounter()
+    client = make_app(COUNTER=counter).test_client()
+
+    client.get("/", headers={"X-Request-Id": "same-id"})
+    client.get("/", headers={"X-Request-Id": "same-id"})
+
+    # A client repeating its request id is two visits; a repeated visit id would be counted once.
+    assert len(set(counter.visit_ids)) == 2
+    assert all(re.fullmatch(r"[0-9a-f]{32}", visit_id) for visit_id in counter.visit_ids)
+
+
+def test_head_answers_the_headers_of_get_without_counting(make_app):
+    counter = RecordingCounter()
+    client = make_app(COUNTER=counter).test_client()
+
+    head = client.head("/")
+    get = client.get("/")
+
+    assert head.status_code == 200
+    assert head.data == b""
+    assert (head.mimetype, head.headers["Cache-Control"], head.headers["Vary"]) == (
+        "application/json",
+        "no-store",
+        "Accept",
+    )
+    assert get.get_json()["visits"] == 1
+    assert len(counter.visit_ids) == 1
 
 
 def test_index_is_never_cached_and_varies_on_accept(make_app):
@@ -254,27 +299,8 @@ def test_app_with_a_table_uses_dynamodb_without_network_until_a_request_needs_it
     assert app.config["SETTINGS"].counter_table == "visits"
 
 
-def test_in_process_counter_is_exact_under_threads():
-    counter = InProcessCounter()
-    seen: list[int] = []
-    lock = threading.Lock()
-
-    def visit_many() -> None:
-        mine = [counter.increment() for _ in range(250)]
-        with lock:
-            seen.extend(mine)
-
-    threads = [threading.Thread(target=visit_many) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(seen) == list(range(1, 2001))
-
-
 def test_importing_the_package_reads_no_settings():
-    # A broken environment must only fail create_app(), never the import (gunicorn, tests, tools import it).
+    # A broken environment must only fail create_app(), never the import (the server, tests, tools import it).
     environment = {**os.environ, "LOG_LEVEL": "LOUD", "COUNTER_TABLE": "visits"}
     code = "import visits, visits.factory, visits.counters, visits.logs; print('imported')"
 

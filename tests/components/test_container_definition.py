@@ -8,16 +8,18 @@ import pytest
 from botocore.session import get_session
 from botocore.validate import ParamValidator
 
-from components.settings import parse_settings
-from components.web_service import CONTAINER_HEALTH, container_definition, health_check_command
+from components.container import CONTAINER_HEALTH, container_definition, health_check_command
+from components.settings import WEB_SERVICE_KEYS, parse_settings
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipshape/web@sha256:" + "a" * 64
 
 
-def settings(**raw: str):
-    return parse_settings(
+def service_args(**raw: str):
+    """The web service's Args as the dev stack's settings give them (the wiring is not needed here)."""
+    settings = parse_settings(
         {"allowHttpWithoutCertificate": "true", **raw}, project="shipshape", stack="dev", region="eu-west-1"
-    ).service
+    )
+    return {field: settings[key] for field, key in WEB_SERVICE_KEYS.items()}
 
 
 def register_task_definition_errors(container: dict) -> str:
@@ -39,12 +41,16 @@ def register_task_definition_errors(container: dict) -> str:
 
 
 def build(**raw: str) -> dict:
+    args = service_args(**raw)
     return container_definition(
-        settings=settings(**raw),
         image=IMAGE,
+        port=args["container_port"],
+        health_check_path=args["health_check_path"],
+        stop_timeout_seconds=args["stop_timeout_seconds"],
         region="eu-west-1",
         log_group="/shipshape/dev/web",
         environment={"PORT": "8000", "APP_VERSION": "sha-1"},
+        secrets=args["secrets"],
     )
 
 

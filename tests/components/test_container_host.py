@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from components.container_host import ContainerHostArgs
-from components.settings import HostSettings
 from components.user_data import render_user_data
 from preflight.mocks import StackMocks
 from preflight.model import RecordedResource
@@ -285,10 +284,8 @@ def test_egress_is_https_only() -> None:
 
 def args(**overrides: Any) -> ContainerHostArgs:
     values: dict[str, Any] = {
-        "settings": HostSettings(enabled=True, instance_type="t3.micro", root_volume_gib=16, allowed_cidrs=()),
         "architecture": "x86_64",
         "region": "eu-west-1",
-        "partition": "aws",
         "vpc_id": "vpc-0123456789abcdef0",
         "subnet_id": "subnet-0123456789abcdef0",
         "repository_arn": REPOSITORY_ARN,
@@ -308,11 +305,13 @@ def test_valid_arguments_are_accepted() -> None:
     ("overrides", "message"),
     [
         ({"architecture": "amd64"}, "ContainerHostArgs.architecture = 'amd64': must be one of x86_64, arm64"),
-        ({"partition": "aws-iso"}, "ContainerHostArgs.partition = 'aws-iso'"),
+        ({"instance_type": "t4g.micro"}, "ContainerHostArgs.instance_type = 't4g.micro': architecture is x86_64"),
+        ({"allowed_cidrs": ("8.8.8.0/24",)}, "ContainerHostArgs.allowed_cidrs = '8.8.8.0/24': only private ranges"),
+        ({"root_volume_gib": 4}, "ContainerHostArgs.root_volume_gib = 4"),
         ({"region": "Europe"}, "ContainerHostArgs.region = 'Europe'"),
         ({"container_port": 80}, "ContainerHostArgs.container_port = 80"),
         ({"image_reference": f"{REPOSITORY_URL}:latest"}, "ContainerHostArgs.image_reference = "),
-        ({"counter_table_name": "visits"}, "counter_table_name and counter_table_arn are given together"),
+        ({"counter_table_name": "visits"}, "counter_table_name and counter_table_arn go together"),
         ({"health_check_path": "health"}, "ContainerHostArgs.health_check_path = 'health'"),
     ],
 )

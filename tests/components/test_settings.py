@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pulumi
 import pytest
 import yaml
 
+from components.container import graceful_timeout, web_concurrency
 from components.settings import (
+    ARGS_KEYS,
     PROJECT_FILE,
     SettingsError,
     declarations,
     parse_settings,
 )
+
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+# What the other components give the web service in __main__.py; plain stand-ins here.
+WIRING = {
+    "vpc_id": "vpc-0123456789abcdef0",
+    "public_subnet_ids": ["subnet-0a", "subnet-0b"],
+    "private_subnet_ids": ["subnet-0c", "subnet-0d"],
+    "load_balancer_security_group_id": "sg-0a",
+    "app_security_group_id": "sg-0b",
+    "image": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipshape/web@sha256:{'a' * 64}",
+}
 
 DEV_OK = {"allowHttpWithoutCertificate": "true"}
 
@@ -42,26 +56,37 @@ BAD_SETTINGS = [
     ({"memory": "lots"}, 'shipshape:memory = "lots": expected an integer'),
     (
         {"minCount": "2", "desiredCount": "1", "maxCount": "4"},
-        "shipshape:desiredCount = 1: must be between minCount (2) and maxCount (4)",
+        "shipshape:desiredCount = 1: must be from the minimum (2) to the maximum (4) count",
     ),
-    ({"containerPort": "80"}, "shipshape:containerPort = 80: must be 1024 to 65535"),
+    ({"minCount": "5", "maxCount": "2"}, "shipshape:maxCount = 2: must be at least minCount (5)"),
+    (
+        {"containerPort": "80"},
+        "shipshape:containerPort = 80: must be 1024 to 65535 (the container runs without root "
+        "and without capabilities)",
+    ),
     (
         {"vpcCidr": "10.0.0.0/8"},
         'shipshape:vpcCidr = "10.0.0.0/8": must be a private IPv4 range from /16 to /24, e.g. 10.0.0.0/16',
     ),
     ({"vpcCidr": "banana"}, 'shipshape:vpcCidr = "banana": not an IPv4 CIDR block such as 10.0.0.0/16'),
-    ({"availabilityZones": "1"}, "shipshape:availabilityZones = 1: must be 2 to 6"),
+    ({"availabilityZones": "1"}, "shipshape:availabilityZones = 1: must be 2 to 6 (an ALB needs two)"),
     (
         {"healthCheckPath": "health"},
-        'shipshape:healthCheckPath = "health": must be a URL path starting with / (no spaces, at most 1024 characters)',
+        'shipshape:healthCheckPath = "health": not a URL path such as /health (at most 1024 of A-Z a-z 0-9 / _ . ~ -)',
     ),
     (
         {"healthCheckIntervalSeconds": "5", "healthCheckTimeoutSeconds": "5"},
-        "shipshape:healthCheckTimeoutSeconds = 5: must be less than healthCheckIntervalSeconds (5)",
+        "shipshape:healthCheckTimeoutSeconds = 5: must be less than the health check interval (5 s)",
     ),
     ({"healthyThreshold": "11"}, "shipshape:healthyThreshold = 11: must be 2 to 10"),
-    ({"deregistrationDelaySeconds": "4000"}, "shipshape:deregistrationDelaySeconds = 4000: must be 0 to 3600"),
-    ({"stopTimeoutSeconds": "121"}, "shipshape:stopTimeoutSeconds = 121: must be 10 to 120"),
+    (
+        {"deregistrationDelaySeconds": "4000"},
+        "shipshape:deregistrationDelaySeconds = 4000: must be 0 to 3600",
+    ),
+    (
+        {"stopTimeoutSeconds": "121"},
+        "shipshape:stopTimeoutSeconds = 121: must be 10 to 120 (Fargate allows 120; gunicorn drains 5 s inside it)",
+    ),
     (
         {"logRetentionDays": "10"},
         "shipshape:logRetentionDays = 10: must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, "
@@ -84,41 +109,52 @@ BAD_SETTINGS = [
     ),
     (
         {"allowHttpWithoutCertificate": "false"},
-        'shipshape:certificateArn = "": an HTTPS listener needs a certificate; set certificateArn, or '
-        "allowHttpWithoutCertificate: true for dev",
+        'shipshape:certificateArn = "": an HTTPS listener needs a certificate; give one, or allow HTTP without a '
+        "certificate (dev only)",
     ),
     (
         {"natGateways": "None"},
-        'shipshape:natGateways = "None": private subnets without NAT need vpcEndpoints: true to pull images and '
-        "ship logs",
+        'shipshape:natGateways = "None": private subnets without NAT need VPC endpoints to pull images and ship logs',
     ),
     ({"natGateways": "Two"}, 'shipshape:natGateways = "Two": must be one of OnePerAz, Single, None'),
     (
         {"pullPrincipals": json.dumps(["*"])},
-        'shipshape:pullPrincipals = "*": must be a 12-digit account id or an IAM root/role/user ARN; public '
-        "principals are not allowed",
+        "shipshape:pullPrincipals = [\"*\"]: '*': must be a 12-digit account id or an IAM root/role/user ARN; "
+        "public principals are not allowed",
     ),
     (
         {"environment": json.dumps(["DB_PASSWORD=hunter2"])},
-        'shipshape:environment = "DB_PASSWORD=hunter2": DB_PASSWORD looks like a secret: pass it through `secrets`',
+        'shipshape:environment = ["DB_PASSWORD=hunter2"]: DB_PASSWORD looks like a secret: pass it through secrets',
     ),
     (
         {"environment": json.dumps(["PORT=9000"])},
-        'shipshape:environment = "PORT=9000": PORT is set by the platform and cannot be overridden',
+        'shipshape:environment = ["PORT=9000"]: PORT is set by the platform and cannot be overridden',
+    ),
+    (
+        {"environment": json.dumps(["A=1", "A=2"])},
+        'shipshape:environment = ["A=1", "A=2"]: A is given twice',
     ),
     (
         {"secrets": json.dumps(["API_KEY=plaintext"])},
-        'shipshape:secrets = "API_KEY=plaintext": the value must be a Secrets Manager secret ARN or an SSM '
-        "parameter ARN",
+        'shipshape:secrets = ["API_KEY=plaintext"]: API_KEY=plaintext: the value must be a Secrets Manager secret '
+        "ARN or an SSM parameter ARN",
+    ),
+    (
+        {
+            "environment": json.dumps(["UPSTREAM=x"]),
+            "secrets": json.dumps(["UPSTREAM=arn:aws:ssm:eu-west-1:123456789012:parameter/x"]),
+        },
+        'shipshape:secrets = ["UPSTREAM=arn:aws:ssm:eu-west-1:123456789012:parameter/x"]: UPSTREAM also in '
+        "environment: a name is plain or secret, not both",
     ),
     (
         {"hostAllowedCidrs": json.dumps(["0.0.0.0/0"])},
-        'shipshape:hostAllowedCidrs = "0.0.0.0/0": only private ranges may reach the host; the internet goes '
-        "through the ALB",
+        "shipshape:hostAllowedCidrs = [\"0.0.0.0/0\"]: '0.0.0.0/0': only private ranges may reach the host; the "
+        "internet goes through the ALB",
     ),
     (
         {"tags": json.dumps(["aws:owner=me"])},
-        'shipshape:tags = "aws:owner=me": keys starting with aws: are reserved by AWS',
+        'shipshape:tags = ["aws:owner=me"]: aws:owner: keys starting with aws: are reserved by AWS',
     ),
     ({"hostEnabled": "yes"}, 'shipshape:hostEnabled = "yes": expected true or false'),
     ({"tags": "not-json"}, 'shipshape:tags = "not-json": expected a list of strings'),
@@ -126,7 +162,7 @@ BAD_SETTINGS = [
     (
         {"existingVpcId": "vpc-0123456789abcdef0", "existingPublicSubnetIds": json.dumps(["subnet-0123456789abcdef0"])},
         'shipshape:existingPublicSubnetIds = ["subnet-0123456789abcdef0"]: needs at least two subnets in different '
-        "AZs when existingVpcId is set",
+        "AZs with an existing VPC",
     ),
 ]
 
@@ -138,12 +174,17 @@ def test_bad_setting_is_rejected_with_its_exact_message(raw: dict[str, str], mes
 
 def test_several_bad_settings_are_reported_together() -> None:
     found = problems({"cpu": "300", "containerPort": "22", "logRetentionDays": "2", "natGateways": "Two"})
-    assert [p.split(" ")[0] for p in found] == [
-        "shipshape:natGateways",
+    assert sorted(p.split(" ")[0] for p in found) == [
+        "shipshape:containerPort",
         "shipshape:cpu",
         "shipshape:logRetentionDays",
-        "shipshape:containerPort",
+        "shipshape:natGateways",
     ]
+
+
+def test_type_and_range_problems_arrive_in_one_run() -> None:
+    found = problems({"cpu": "300", "memory": "true", "minCount": "5", "maxCount": "2"})
+    assert sorted(p.split(" ")[0] for p in found) == ["shipshape:cpu", "shipshape:maxCount", "shipshape:memory"]
 
 
 def test_settings_error_is_a_run_error_listing_every_problem() -> None:
@@ -175,26 +216,68 @@ def test_defaults_are_the_secure_production_posture() -> None:
         stack="prod",
         region="eu-west-1",
     )
-    assert settings.service.deletion_protection is True
-    assert settings.service.access_logs is True
-    assert settings.service.enable_execute_command is False
-    assert settings.service.https is True
-    assert settings.network.nat_gateways == "OnePerAz"
-    assert settings.table.point_in_time_recovery is True
-    assert settings.registry.force_delete is False
-    assert settings.service.min_count >= 2
+    service = settings.to_web_service_args(**WIRING)
+    assert service.deletion_protection is True
+    assert service.access_logs is True
+    assert service.enable_execute_command is False
+    assert service.https is True
+    assert settings.to_network_args().nat_gateways == "OnePerAz"
+    assert settings.to_network_args().listener_ports == (443, 80)
+    assert settings.to_counter_table_args().point_in_time_recovery is True
+    assert settings.to_repository_args().force_delete is False
+    assert service.min_count >= 2
+    assert settings.host_enabled is False
+
+
+def test_pulumi_yaml_defaults_are_the_library_defaults() -> None:
+    """The stack's defaults (Pulumi.yaml) and the components' defaults say the same thing."""
+    settings = parse({"allowHttpWithoutCertificate": "false", "certificateArn": CERTIFICATE})
+    for args_type, keys in ARGS_KEYS.items():
+        defaults = {f.name: f.default for f in dataclasses.fields(args_type) if f.default is not dataclasses.MISSING}
+        for field, key in keys.items():
+            if field in defaults and (args_type.__name__, field) not in STACK_CHOICES:
+                assert _same(defaults[field], settings[key]), (args_type.__name__, field, key)
+
+
+# Where this stack decides differently from a library user's default: its repository name, and which
+# listener ports follow from having a certificate.
+STACK_CHOICES = {("RepositoryArgs", "name"), ("NetworkArgs", "listener_ports")}
+
+
+def _same(default: object, value: object) -> bool:
+    if isinstance(default, tuple):
+        return list(default) == list(value)
+    return default == value
 
 
 def test_account_ids_become_root_principals_in_the_regions_partition() -> None:
     settings = parse({"pullPrincipals": json.dumps(["210987654321"])}, region="us-gov-west-1")
-    assert settings.registry.pull_principals == ("arn:aws-us-gov:iam::210987654321:root",)
+    assert list(settings.to_repository_args().pull_principals) == ["arn:aws-us-gov:iam::210987654321:root"]
     assert settings.partition == "aws-us-gov"
 
 
+def test_dev_serves_plain_http_and_opens_only_port_80() -> None:
+    settings = parse({})
+    assert settings.to_network_args().listener_ports == (80,)
+    assert settings.to_web_service_args(**WIRING).https is False
+
+
+def test_an_args_check_failing_later_names_the_config_key() -> None:
+    settings = parse({})
+    with pytest.raises(SettingsError) as caught:
+        settings.to_web_service_args(**{**WIRING, "counter_table_name": "visits"})
+    assert caught.value.problems == [
+        "WebServiceArgs.counter_table_arn = None: counter_table_name and counter_table_arn go together"
+    ]
+    with pytest.raises(SettingsError) as caught:
+        settings.to_image_args(repository_url="r", registry_id="1", context="/nonexistent")
+    assert caught.value.problems == ['ImageArgs.context = "/nonexistent": no Dockerfile there']
+
+
 def test_gunicorn_drains_inside_ecs_stop_timeout() -> None:
-    settings = parse({"stopTimeoutSeconds": "30", "cpu": "1024", "memory": "2048"})
-    assert settings.service.graceful_timeout_seconds < settings.service.stop_timeout_seconds
-    assert settings.service.web_concurrency == 3
+    service = parse({"stopTimeoutSeconds": "30", "cpu": "1024", "memory": "2048"}).to_web_service_args(**WIRING)
+    assert graceful_timeout(service.stop_timeout_seconds) < service.stop_timeout_seconds
+    assert web_concurrency(service.cpu) == 3
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -266,7 +266,7 @@ def test_the_registry_password_is_never_written_anywhere(run_bootstrap, failures
         ({"registry": "docker.io"}, "registry = 'docker.io': not a private ECR registry host"),
         ({"region": "eu-west"}, "region = 'eu-west': not an AWS region name"),
         ({"region": "eu-west-1; reboot"}, "not an AWS region name"),
-        ({"port": 80}, "port = 80: must be an integer from 1024 to 65535"),
+        ({"port": 80}, "port = 80: must be 1024 to 65535"),
         ({"port": 70000}, "port = 70000"),
         ({"port": True}, "port = True"),
         ({"port": "8000"}, "port = '8000'"),

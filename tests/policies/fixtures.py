@@ -18,7 +18,8 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/visits"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:shipshape/api-AbCdEf"
 PARAMETER_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/shipshape/flag"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shipshape-app@sha256:{'a' * 64}"
-SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+# An AWS managed policy whose document passes the IAM rules (X-Ray write actions take no ARN).
+SCOPED_MANAGED_POLICY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -26,11 +27,20 @@ REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 PUBLIC_REPOSITORY = "aws:ecrpublic/repository:Repository"
+PUBLIC_REPOSITORY_POLICY = "aws:ecrpublic/repositoryPolicy:RepositoryPolicy"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 IAM_POLICY = "aws:iam/policy:Policy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+ROLE_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+USER_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
+GROUP_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive"
 INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -46,6 +56,20 @@ ALB_LOAD_BALANCER = "aws:alb/loadBalancer:LoadBalancer"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 ALB_TARGET_GROUP = "aws:alb/targetGroup:TargetGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
+BUCKET_ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_ENCRYPTION_V2 = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
+AWSX_ALB = "awsx:lb:ApplicationLoadBalancer"
+AWSX_REPOSITORY = "awsx:ecr:Repository"
+LOG_BUCKET = "shipshape-lb-logs"
 
 PULL_STATEMENT = {
     "Sid": "EcrPullOneRepository",
@@ -145,6 +169,33 @@ COMPLIANT = {
             }
         ),
     },
+    PUBLIC_REPOSITORY_POLICY: {
+        "repositoryName": "shipshape",
+        "policy": document(
+            {
+                "Sid": "PushFromCi",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/ci"},
+                "Action": ["ecr-public:PutImage", "ecr-public:InitiateLayerUpload"],
+            }
+        ),
+    },
+    # pulumi-aws ecr.RepositoryCreationTemplate inputs (sdk/python/pulumi_aws/ecr/repository_creation_template.py).
+    CREATION_TEMPLATE: {
+        "prefix": "shipshape",
+        "appliedFors": ["PULL_THROUGH_CACHE", "REPLICATION"],
+        "imageTagMutability": "IMMUTABLE",
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"}],
+        "customRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecr-template",
+        "repositoryPolicy": document(
+            {
+                "Sid": "PullFromPartnerAccounts",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            }
+        ),
+    },
     REGISTRY_POLICY: {
         "policy": document(
             {
@@ -178,11 +229,18 @@ COMPLIANT = {
     ROLE: {
         "assumeRolePolicy": TASK_TRUST,
         "inlinePolicies": [{"name": "task", "policy": TASK_PERMISSIONS}],
-        "managedPolicyArns": [SSM_CORE],
+        "managedPolicyArns": [SCOPED_MANAGED_POLICY],
         "maxSessionDuration": 3600,
     },
-    ROLE_POLICY_ATTACHMENT: {"role": "host-role", "policyArn": SSM_CORE},
-    POLICY_ATTACHMENT: {"name": "ssm", "policyArn": SSM_CORE, "roles": ["host-role"]},
+    ROLE_POLICY_ATTACHMENT: {"role": "host-role", "policyArn": SCOPED_MANAGED_POLICY},
+    POLICY_ATTACHMENT: {"name": "xray", "policyArn": SCOPED_MANAGED_POLICY, "roles": ["host-role"]},
+    USER_POLICY: {"user": "deployer", "policy": TASK_PERMISSIONS},
+    GROUP_POLICY: {"group": "deployers", "policy": TASK_PERMISSIONS},
+    USER_POLICY_ATTACHMENT: {"user": "deployer", "policyArn": SCOPED_MANAGED_POLICY},
+    GROUP_POLICY_ATTACHMENT: {"group": "deployers", "policyArn": SCOPED_MANAGED_POLICY},
+    ROLE_POLICY_ATTACHMENTS_EXCLUSIVE: {"roleName": "host-role", "policyArns": [SCOPED_MANAGED_POLICY]},
+    USER_POLICY_ATTACHMENTS_EXCLUSIVE: {"userName": "deployer", "policyArns": [SCOPED_MANAGED_POLICY]},
+    GROUP_POLICY_ATTACHMENTS_EXCLUSIVE: {"groupName": "deployers", "policyArns": [SCOPED_MANAGED_POLICY]},
     INSTANCE: {
         "ami": "ami-0123456789abcdef0",
         "instanceType": "t3.micro",
@@ -275,10 +333,82 @@ COMPLIANT = {
         "healthCheck": {"path": "/health", "matcher": "200"},
     },
     LOG_GROUP: {"name": "/shipshape/web", "retentionInDays": 30},
+    # S3, as pulumi-aws's engine inputs (sdk/python/pulumi_aws/s3/*.py).
+    BUCKET: {"bucket": LOG_BUCKET, "forceDestroy": False},
+    BUCKET_ACL: {"bucket": LOG_BUCKET, "acl": "private"},
+    BUCKET_POLICY: {
+        "bucket": LOG_BUCKET,
+        "policy": document(
+            {
+                "Sid": "ElbLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{LOG_BUCKET}/*",
+            }
+        ),
+    },
+    PUBLIC_ACCESS_BLOCK: {
+        "bucket": LOG_BUCKET,
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
+    },
+    OWNERSHIP_CONTROLS: {"bucket": LOG_BUCKET, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+    BUCKET_ENCRYPTION: {
+        "bucket": LOG_BUCKET,
+        "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+    },
+    # awsx components, as their own inputs (pulumi-awsx awsx/ecs/fargateService.ts, awsx/lb/
+    # applicationLoadBalancer.ts, awsx/ecr/repository.ts).
+    AWSX_FARGATE_SERVICE: {
+        "cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/shipshape",
+        "taskDefinition": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:1",
+        "desiredCount": 2,
+        "networkConfiguration": {
+            "subnets": ["subnet-private-a"],
+            "securityGroups": ["sg-app"],
+            "assignPublicIp": False,
+        },
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+    },
+    AWSX_ALB: {
+        "subnetIds": ["subnet-public-a", "subnet-public-b"],
+        "securityGroups": ["sg-alb"],
+        "dropInvalidHeaderFields": True,
+        "enableDeletionProtection": True,
+        "accessLogs": {"bucket": LOG_BUCKET, "enabled": True},
+        "listeners": [
+            {
+                "port": 80,
+                "protocol": "HTTP",
+                "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}],
+            },
+            {
+                "port": 443,
+                "protocol": "HTTPS",
+                "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                "certificateArn": f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/c",
+            },
+        ],
+    },
+    AWSX_REPOSITORY: {
+        "name": "shipshape-app",
+        "imageScanningConfiguration": {"scanOnPush": True},
+        "imageTagMutability": "IMMUTABLE",
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"}],
+    },
 }
 COMPLIANT[ALB_LISTENER] = COMPLIANT[LISTENER]
 COMPLIANT[ALB_LOAD_BALANCER] = COMPLIANT[LOAD_BALANCER]
 COMPLIANT[ALB_TARGET_GROUP] = COMPLIANT[TARGET_GROUP]
+COMPLIANT[BUCKET_V2] = COMPLIANT[BUCKET]
+COMPLIANT[BUCKET_ACL_V2] = COMPLIANT[BUCKET_ACL]
+COMPLIANT[BUCKET_ENCRYPTION_V2] = COMPLIANT[BUCKET_ENCRYPTION]
+COMPLIANT[ACCOUNT_PUBLIC_ACCESS_BLOCK] = {
+    key: value for key, value in COMPLIANT[PUBLIC_ACCESS_BLOCK].items() if key != "bucket"
+}
 
 HTTPS_LISTENER = {
     "loadBalancerArn": "arn:lb",

@@ -100,6 +100,7 @@ class Spec:
     name: str
     props: Mapping[str, Any]
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
 
 
 def judge_stack(specs: Iterable[Spec], *, config: Mapping[str, Mapping[str, Any]] | None = None) -> Verdict:
@@ -126,6 +127,8 @@ def judge_stack(specs: Iterable[Spec], *, config: Mapping[str, Mapping[str, Any]
             for spec in specs
         }
         for spec in specs:
+            # As pulumi-policy's AnalyzeStack builds them: dependencies on resources of the stack.
+            resources[spec.name].dependencies = [resources[name] for name in spec.dependencies if name in resources]
             resources[spec.name].property_dependencies = {
                 key: [resources[dependency] for dependency in names]
                 for key, names in spec.property_dependencies.items()

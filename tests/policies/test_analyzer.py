@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
@@ -18,7 +12,7 @@ from pulumi_policy import EnforcementLevel
 
 from guardrails import PACK_NAME, sdk
 from guardrails.registry import ALL_POLICIES, RULES_BY_NAME
-from guardrails.values import plain
+from guardrails.values import CANNOT_JUDGE_YET, plain
 from tests.policies.fixtures import COMPLIANT, REPOSITORY, ROLE, SECURITY_GROUP
 from tests.policies.harness import UNKNOWN, changed, document, urn_for
 
@@ -79,10 +73,12 @@ def test_cannot_judge_is_advisory_even_for_mandatory_rules(servicer) -> None:
         "aws-iam-role-trust-restricted": {proto.MANDATORY},
         "aws-iam-no-wildcard-actions": {proto.ADVISORY},
         "aws-iam-no-wildcard-resources": {proto.ADVISORY},
+        "aws-iam-no-privilege-escalation": {proto.ADVISORY},
     }
     unknown = [d.message for d in response.diagnostics if d.policyName == "aws-iam-no-wildcard-actions"]
     assert unknown[0].startswith("can't run policy 'aws-iam-no-wildcard-actions'")
     assert "cannot judge yet: inlinePolicies[0].policy unknown during preview" in unknown[0]
+    assert unknown[0].split("during preview: ", 1)[1].startswith(f"{CANNOT_JUDGE_YET}: ")
 
 
 def test_configured_level_exemptions_and_options_reach_the_rules(servicer) -> None:
@@ -104,7 +100,12 @@ def test_configured_level_exemptions_and_options_reach_the_rules(servicer) -> No
     )
     response = servicer.Analyze(analyze_request(ROLE, public_trust, name="legacy"), None)
     assert levels(response) == {}
-    assert [item.policy_name for item in response.not_applicable] == ["aws-iam-role-trust-restricted"]
+    reasons = {item.policy_name: item.reason for item in response.not_applicable}
+    assert reasons["aws-iam-role-trust-restricted"].startswith("exempted by pattern")
+    # Every other rule says it does not judge roles, so a preview can count what no rule judged.
+    assert {name for name, reason in reasons.items() if not reason.startswith("checks no ")} == {
+        "aws-iam-role-trust-restricted"
+    }
 
 
 def test_stack_analysis_names_the_repository(servicer) -> None:
@@ -135,52 +136,16 @@ def test_remediate_fixes_the_repository_through_the_servicer(servicer) -> None:
 # --- the real thing: python __main__.py from policies/, as the CLI starts it ---------------------------
 
 
-@pytest.fixture(scope="module")
-def pack_server() -> Iterator[tuple[proto.AnalyzerStub, float]]:
-    environment = {
-        **os.environ,
-        "PULUMI_PROJECT": "shipshape",
-        "PULUMI_STACK": "dev",
-        "PULUMI_DRY_RUN": "true",
-        "PULUMI_CONFIG": "{}",
-    }
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "__main__.py"],
-        cwd=POLICIES_DIR,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().decode().strip()
-        if not line.isdigit():
-            raise AssertionError(
-                f"pack did not print a port: {line!r} {process.stderr.read().decode() if process.stderr else ''}"
-            )
-        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        grpc.channel_ready_future(channel).result(timeout=10)
-        yield proto.AnalyzerStub(channel), time.perf_counter() - started
-        channel.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.mark.slow
 def test_pack_process_serves_analyzer_info_for_every_rule(pack_server) -> None:
-    stub, startup_seconds = pack_server
-    started = time.perf_counter()
+    # How fast the pack starts and answers is measured by `make bench`, never asserted here.
+    stub, _ = pack_server
     info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-    elapsed = time.perf_counter() - started
     assert {policy.name for policy in info.policies} == set(RULES_BY_NAME)
-    assert startup_seconds < 15
-    assert elapsed < 1.0
 
 
 @pytest.mark.slow
-def test_pack_process_judges_a_hundred_resources_quickly(pack_server) -> None:
+def test_pack_process_passes_every_compliant_fixture_under_the_prod_config(pack_server) -> None:
     stub, _ = pack_server
     config = json.loads((POLICIES_DIR / "config" / "prod.json").read_text())
     request = proto.ConfigureAnalyzerRequest()
@@ -190,12 +155,10 @@ def test_pack_process_judges_a_hundred_resources_quickly(pack_server) -> None:
         entry = {"enforcementLevel": entry} if isinstance(entry, str) else entry
         request.policyConfig[name].CopyFrom(configure_request({name: entry}).policyConfig[name])
     stub.Configure(request)
-    requests = [
-        analyze_request(resource_type, props, name=f"r{index}")
-        for index, (resource_type, props) in enumerate(list(COMPLIANT.items()) * 5)
-    ][:100]
-    started = time.perf_counter()
-    responses = [stub.Analyze(request) for request in requests]
-    elapsed = time.perf_counter() - started
-    assert all(not response.diagnostics for response in responses)
-    assert elapsed < 2.0, f"100 Analyze calls took {elapsed:.2f}s"
+    responses = {
+        resource_type: stub.Analyze(analyze_request(resource_type, props, name=f"r{index}"))
+        for index, (resource_type, props) in enumerate(COMPLIANT.items())
+    }
+    assert {resource_type: list(response.diagnostics) for resource_type, response in responses.items()} == {
+        resource_type: [] for resource_type in COMPLIANT
+    }

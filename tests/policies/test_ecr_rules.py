@@ -6,7 +6,9 @@ import pytest
 
 from tests.policies.fixtures import (
     COMPLIANT,
+    CREATION_TEMPLATE,
     PUBLIC_REPOSITORY,
+    PUBLIC_REPOSITORY_POLICY,
     REGISTRY_POLICY,
     REGISTRY_SCANNING,
     REPOSITORY,
@@ -71,31 +73,33 @@ def repository_policy(**statement) -> dict:
         ),
         pytest.param(
             REGISTRY_SCANNING,
-            changed(
-                COMPLIANT[REGISTRY_SCANNING],
-                ("rules", 0, "repositoryFilters"),
-                [{"filter": "prod-*", "filterType": "WILDCARD"}],
-            ),
-            {"aws-ecr-repository-scan-on-push"},
-            id="registry-scanning-covers-some-repositories",
-        ),
-        pytest.param(
-            REGISTRY_SCANNING,
             changed(COMPLIANT[REGISTRY_SCANNING], ("rules", 0, "scanFrequency"), "MANUAL"),
-            {"aws-ecr-repository-scan-on-push"},
-            id="registry-scanning-manual-only",
-        ),
-        pytest.param(
-            REGISTRY_SCANNING,
-            changed(COMPLIANT[REGISTRY_SCANNING], ("rules",), DELETE),
-            {"aws-ecr-repository-scan-on-push"},
-            id="registry-scanning-without-rules",
-        ),
-        pytest.param(
-            REGISTRY_SCANNING,
-            changed(COMPLIANT[REGISTRY_SCANNING], ("rules", 0, "scanFrequency"), "CONTINUOUS_SCAN"),
             set(),
-            id="registry-scanning-continuous-passes",
+            id="registry-scanning-manual-alone-is-judged-with-the-repositories-of-the-stack",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("imageTagMutability",), "MUTABLE_WITH_EXCLUSION"),
+            {"aws-ecr-repository-immutable-tags"},
+            id="template-mutable-tags",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("encryptionConfigurations",), [{"encryptionType": "AES256"}]),
+            {"aws-ecr-repository-kms-encryption"},
+            id="template-aes256",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("repositoryPolicy",), DELETE),
+            set(),
+            id="template-without-repository-policy",
+        ),
+        pytest.param(
+            CREATION_TEMPLATE,
+            changed(COMPLIANT[CREATION_TEMPLATE], ("repositoryPolicy",), "{not json"),
+            {POLICY_NOT_PUBLIC},
+            id="template-unreadable-repository-policy",
         ),
     ],
 )
@@ -124,6 +128,19 @@ def test_not_principal_with_allow_is_public() -> None:
     assert verdict.fired == {POLICY_NOT_PUBLIC}
 
 
+@pytest.mark.parametrize(
+    ("resource_type", "key"),
+    [
+        pytest.param(PUBLIC_REPOSITORY_POLICY, "policy", id="ecr-public-repository-policy"),
+        pytest.param(CREATION_TEMPLATE, "repositoryPolicy", id="creation-template-repository-policy"),
+    ],
+)
+def test_public_principal_in_other_repository_policies(resource_type: str, key: str) -> None:
+    statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["ecr:BatchGetImage"]}
+    props = changed(COMPLIANT[resource_type], (key,), document(statement))
+    assert judge(resource_type, props).fired == {POLICY_NOT_PUBLIC}
+
+
 def test_registry_policy_is_judged_like_a_repository_policy() -> None:
     props = changed(
         COMPLIANT[REGISTRY_POLICY],
@@ -139,7 +156,8 @@ def test_registry_policy_is_judged_like_a_repository_policy() -> None:
         pytest.param({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, True, id="org-id"),
         pytest.param({"StringEquals": {"aws:PrincipalAccount": ["111122223333"]}}, True, id="principal-account"),
         pytest.param({"StringEquals": {"aws:SourceAccount": "111122223333"}}, True, id="source-account"),
-        pytest.param({"ForAnyValue:StringLike": {"aws:PrincipalOrgID": "o-abc*"}}, True, id="for-any-value-like"),
+        # A prefix of a random organisation id does not name one organisation (anyone can create more).
+        pytest.param({"ForAnyValue:StringLike": {"aws:PrincipalOrgID": "o-abc*"}}, False, id="for-any-value-like"),
         pytest.param({"stringequals": {"AWS:PRINCIPALORGID": "o-abc123"}}, True, id="any-case"),
         pytest.param({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, False, id="negated-operator"),
         pytest.param({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}, False, id="if-exists"),

@@ -24,6 +24,7 @@ ACTIONS = "aws-iam-no-wildcard-actions"
 RESOURCES = "aws-iam-no-wildcard-resources"
 MANAGED = "aws-iam-no-privileged-managed-policies"
 TRUST = "aws-iam-role-trust-restricted"
+ESCALATION = "aws-iam-no-privilege-escalation"
 
 
 def policy(*statements: dict) -> dict:
@@ -37,7 +38,8 @@ def allow(action: object, resource: object = REPOSITORY_ARN, **extra: object) ->
 @pytest.mark.parametrize(
     ("statement", "expected"),
     [
-        pytest.param(allow("*", "*"), {ACTIONS, RESOURCES}, id="star-on-star"),
+        # "*" includes iam:CreatePolicyVersion on every policy: an escalation path of its own.
+        pytest.param(allow("*", "*"), {ACTIONS, RESOURCES, ESCALATION}, id="star-on-star"),
         pytest.param(allow("*"), {ACTIONS}, id="star-action-on-named-resource"),
         pytest.param(allow(["ecr:BatchGetImage", "*"]), {ACTIONS}, id="star-hidden-in-action-list"),
         pytest.param(allow("ecr:*"), {ACTIONS}, id="service-star"),
@@ -90,7 +92,7 @@ def test_single_statement_object_and_string_fields(resource_type: str) -> None:
 
 def test_policy_as_dict_is_judged_like_json() -> None:
     props = changed(COMPLIANT[IAM_POLICY], ("policy",), {"Statement": [allow("*", "*")]})
-    assert judge(IAM_POLICY, props).fired == {ACTIONS, RESOURCES}
+    assert judge(IAM_POLICY, props).fired == {ACTIONS, RESOURCES, ESCALATION}
 
 
 @pytest.mark.parametrize(
@@ -106,16 +108,16 @@ def test_policy_as_dict_is_judged_like_json() -> None:
         pytest.param('{"Statement": [{"Effect": "Allow", "Action": [1], "Resource": "*"}]}', id="non-string-action"),
     ],
 )
-def test_unreadable_permission_policy_is_a_finding_of_both_rules(text: str) -> None:
+def test_unreadable_permission_policy_is_a_finding_of_every_permission_rule(text: str) -> None:
     verdict = judge(IAM_POLICY, changed(COMPLIANT[IAM_POLICY], ("policy",), text))
-    assert verdict.fired == {ACTIONS, RESOURCES}
+    assert verdict.fired == {ACTIONS, RESOURCES, ESCALATION}
 
 
 def test_role_inline_policies_are_judged() -> None:
     props = changed(COMPLIANT[ROLE], ("inlinePolicies", 0, "policy"), document(allow("iam:*", "*")))
     verdict = judge(ROLE, props)
-    assert verdict.fired == {ACTIONS, RESOURCES}
-    assert "inlinePolicies[0] (task)" in verdict.text(ACTIONS)
+    assert verdict.fired == {ACTIONS, RESOURCES, ESCALATION}
+    assert "inlinePolicies[0] ('task')" in verdict.text(ACTIONS)
 
 
 def test_role_inline_policy_placeholder_that_removes_policies_is_not_malformed() -> None:
@@ -153,12 +155,17 @@ def test_pull_statement_alone_passes() -> None:
         pytest.param("arn:aws:iam::aws:policy/PowerUserAccess", True, id="power-user"),
         pytest.param("arn:aws:iam::aws:policy/IAMFullAccess", True, id="iam-full"),
         pytest.param("arn:aws:iam::aws:policy/AmazonS3FullAccess", True, id="any-full-access"),
-        pytest.param("arn:aws:iam::aws:policy/job-function/SystemAdministrator", False, id="job-function-not-listed"),
+        pytest.param("arn:aws:iam::aws:policy/job-function/SystemAdministrator", True, id="job-function"),
+        pytest.param("arn:aws:iam::aws:policy/job-function/NetworkAdministrator", True, id="network-admin"),
+        pytest.param("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser", True, id="registry-power-user"),
         pytest.param("arn:aws-us-gov:iam::aws:policy/AdministratorAccess", True, id="gov-partition"),
         pytest.param("arn:aws-cn:iam::aws:policy/AdministratorAccess", True, id="china-partition"),
         pytest.param("arn:aws:iam::aws:policy/service-role/AWSLambdaFullAccess", True, id="with-path"),
-        pytest.param("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", False, id="ssm-core"),
-        pytest.param("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", False, id="task-exec"),
+        # ssm:GetParameter* and ssm:GetDocument on "*": every parameter and document of the account.
+        pytest.param("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", True, id="ssm-core"),
+        # ECR pulls on "*": every repository of the account, as an inline policy would be judged.
+        pytest.param("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", True, id="task-exec"),
+        pytest.param("arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", False, id="star-only-actions"),
         pytest.param("arn:aws:iam::123456789012:policy/AdministratorAccess", False, id="customer-policy-same-name"),
     ],
 )
@@ -172,7 +179,7 @@ def test_role_managed_policy_arns_are_judged() -> None:
     props = changed(
         COMPLIANT[ROLE],
         ("managedPolicyArns",),
-        ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/AdministratorAccess"],
+        ["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", "arn:aws:iam::aws:policy/AdministratorAccess"],
     )
     verdict = judge(ROLE, props)
     assert verdict.fired == {MANAGED}
@@ -195,8 +202,12 @@ def trust(principal: object, **extra: object) -> dict:
     [
         pytest.param({"Service": "ec2.amazonaws.com"}, set(), id="ec2"),
         pytest.param({"Service": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]}, set(), id="both-services"),
-        pytest.param({"Service": "lambda.amazonaws.com"}, {TRUST}, id="untrusted-service"),
-        pytest.param({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}, {TRUST}, id="untrusted-in-list"),
+        # The defaults suit any program: every AWS service; a project config narrows them.
+        pytest.param({"Service": "lambda.amazonaws.com"}, set(), id="lambda"),
+        pytest.param({"Service": ["states.amazonaws.com", "eks.amazonaws.com"]}, set(), id="step-functions-and-eks"),
+        pytest.param({"Service": "lambda.amazonaws.com.cn"}, set(), id="china-partition-service"),
+        pytest.param({"Service": "evil.example.com"}, {TRUST}, id="not-an-aws-service"),
+        pytest.param({"Service": "*"}, {TRUST}, id="any-service"),
         pytest.param("*", {TRUST}, id="public"),
         pytest.param({"AWS": "*"}, {TRUST}, id="aws-star"),
         pytest.param({"AWS": "arn:aws:iam::111122223333:root"}, set(), id="named-account"),

@@ -11,7 +11,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity, 
 from guardrails import catalogue, registry
 from guardrails.framework import Rule
 from guardrails.registry import ALL_POLICIES, ALL_RULES, RULES_BY_NAME
-from guardrails.rules import ec2, ecr, ecs, iam, lb, logs
+from guardrails.rules import ec2, ecr, ecs, iam, lb, logs, s3
 
 MANDATORY = {
     "aws-ecr-repository-scan-on-push",
@@ -21,6 +21,7 @@ MANDATORY = {
     "aws-iam-no-wildcard-resources",
     "aws-iam-no-privileged-managed-policies",
     "aws-iam-role-trust-restricted",
+    "aws-iam-no-privilege-escalation",
 }
 ADVISORY = {
     "aws-ecr-repository-immutable-tags",
@@ -48,6 +49,11 @@ ADVISORY = {
     "aws-lb-deletion-protection",
     "aws-lb-access-logs",
     "aws-cloudwatch-log-group-retention",
+    "aws-ec2-instance-no-public-ip",
+    "aws-lb-access-logs-after-bucket-policy",
+    "aws-s3-bucket-no-public-acl",
+    "aws-s3-bucket-public-access-block",
+    "aws-s3-bucket-policy-not-public",
 }
 REMEDIABLE = {
     "aws-ecr-repository-scan-on-push",
@@ -56,9 +62,12 @@ REMEDIABLE = {
     "aws-lb-drop-invalid-headers",
 }
 STACK_RULES = {
+    "aws-iam-no-privilege-escalation",
     "aws-ecr-repository-scan-on-push",
     "aws-ecr-repository-lifecycle-policy",
     "aws-ec2-app-ingress-from-load-balancer-only",
+    "aws-lb-access-logs-after-bucket-policy",
+    "aws-s3-bucket-public-access-block",
 }
 KEBAB_NAME = re.compile(r"^aws-[a-z0-9]+(?:-[a-z0-9]+)+$")
 LEVELS = {"advisory", "mandatory", "remediate", "disabled"}
@@ -66,13 +75,13 @@ LEVELS = {"advisory", "mandatory", "remediate", "disabled"}
 
 def test_no_rule_disappears_and_none_appears_unnoticed() -> None:
     assert set(RULES_BY_NAME) == MANDATORY | ADVISORY
-    assert len(ALL_RULES) == len(MANDATORY) + len(ADVISORY) == 32
+    assert len(ALL_RULES) == len(MANDATORY) + len(ADVISORY) == 38
 
 
 def test_every_rule_a_module_defines_is_in_the_one_list() -> None:
     defined = {
         value.info.name
-        for module in (ec2, ecr, ecs, iam, lb, logs)
+        for module in (ec2, ecr, ecs, iam, lb, logs, s3)
         for value in vars(module).values()
         if isinstance(value, Rule)
     }

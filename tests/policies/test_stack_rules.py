@@ -6,6 +6,7 @@ import pytest
 
 from tests.policies.fixtures import (
     COMPLIANT,
+    CREATION_TEMPLATE,
     INGRESS_RULE,
     INSTANCE,
     LIFECYCLE_POLICY,
@@ -38,6 +39,13 @@ def app_rule(**props: object) -> Spec:
         {key: value for key, value in {**base, **props}.items() if value is not None},
         {"securityGroupId": ("app-sg",), "referencedSecurityGroupId": ("alb-sg",)},
     )
+
+
+MANUAL_SCANNING = changed(COMPLIANT[REGISTRY_SCANNING], ("rules", 0, "scanFrequency"), "MANUAL")
+
+
+def scanning_filter(pattern: str) -> dict:
+    return changed(COMPLIANT[REGISTRY_SCANNING], ("rules", 0, "repositoryFilters", 0, "filter"), pattern)
 
 
 def stack(*replacements: Spec, without: tuple[str, ...] = ()) -> list[Spec]:
@@ -114,6 +122,61 @@ def test_compliant_stack_passes_every_stack_rule() -> None:
             ),
             {SCAN},
             id="registry-scanning-covers-some-repositories",
+        ),
+        pytest.param(
+            stack(
+                Spec(REPOSITORY, "repo", changed(COMPLIANT[REPOSITORY], ("imageScanningConfiguration",), {})),
+                Spec(REGISTRY_SCANNING, "registry-scanning", MANUAL_SCANNING),
+            ),
+            {SCAN},
+            id="manual-registry-scanning-does-not-cover-the-repository",
+        ),
+        pytest.param(
+            stack(Spec(REGISTRY_SCANNING, "registry-scanning", MANUAL_SCANNING)),
+            set(),
+            id="manual-registry-scanning-next-to-repositories-that-scan-on-push",
+        ),
+        pytest.param(
+            stack(Spec(REGISTRY_SCANNING, "registry-scanning", MANUAL_SCANNING), without=("repo", "repo-lifecycle")),
+            set(),
+            id="manual-registry-scanning-without-repositories",
+        ),
+        pytest.param(
+            stack(
+                Spec(REPOSITORY, "repo", changed(COMPLIANT[REPOSITORY], ("imageScanningConfiguration",), {})),
+                Spec(REGISTRY_SCANNING, "registry-scanning", scanning_filter("shipshape-*")),
+            ),
+            set(),
+            id="registry-scanning-filter-matches-the-repository-name",
+        ),
+        pytest.param(
+            stack(Spec(CREATION_TEMPLATE, "template", COMPLIANT[CREATION_TEMPLATE])),
+            {SCAN},
+            id="creation-template-without-registry-scanning",
+        ),
+        pytest.param(
+            stack(
+                Spec(CREATION_TEMPLATE, "template", COMPLIANT[CREATION_TEMPLATE]),
+                Spec(REGISTRY_SCANNING, "registry-scanning", scanning_filter("shipshape/*")),
+            ),
+            set(),
+            id="creation-template-prefix-scanned",
+        ),
+        pytest.param(
+            stack(
+                Spec(CREATION_TEMPLATE, "template", {**COMPLIANT[CREATION_TEMPLATE], "prefix": "ROOT"}),
+                Spec(REGISTRY_SCANNING, "registry-scanning", scanning_filter("shipshape/*")),
+            ),
+            {SCAN},
+            id="root-creation-template-needs-every-repository-scanned",
+        ),
+        pytest.param(
+            stack(
+                Spec(CREATION_TEMPLATE, "template", {**COMPLIANT[CREATION_TEMPLATE], "prefix": "ROOT"}),
+                Spec(REGISTRY_SCANNING, "registry-scanning", COMPLIANT[REGISTRY_SCANNING]),
+            ),
+            set(),
+            id="root-creation-template-with-everything-scanned",
         ),
         pytest.param(
             stack(app_rule(referencedSecurityGroupId=None, cidrIpv4="0.0.0.0/0")),

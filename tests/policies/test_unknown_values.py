@@ -22,6 +22,7 @@ from tests.policies.harness import UNKNOWN, Spec, changed, document, judge, judg
 ACTIONS = "aws-iam-no-wildcard-actions"
 RESOURCES = "aws-iam-no-wildcard-resources"
 TRUST = "aws-iam-role-trust-restricted"
+ESCALATION = "aws-iam-no-privilege-escalation"
 CONTAINER_RULES = {
     "aws-ecs-task-definition-logging",
     "aws-ecs-task-definition-not-privileged",
@@ -37,7 +38,7 @@ def test_known_public_trust_is_reported_next_to_an_unknown_inline_policy() -> No
     props["assumeRolePolicy"] = document({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"})
     verdict = judge(ROLE, props)
     assert verdict.fired == {TRUST}
-    assert set(verdict.cannot_judge) == {ACTIONS, RESOURCES}
+    assert set(verdict.cannot_judge) == {ACTIONS, RESOURCES, ESCALATION}
     assert verdict.cannot_judge[ACTIONS] == "cannot judge yet: inlinePolicies[0].policy unknown during preview"
 
 
@@ -45,7 +46,7 @@ def test_star_resource_next_to_an_unknown_arn_is_still_reported() -> None:
     statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": [UNKNOWN, "*"]}
     verdict = judge(IAM_POLICY, changed(COMPLIANT[IAM_POLICY], ("policy",), json.dumps({"Statement": [statement]})))
     assert verdict.fired == {RESOURCES}
-    assert set(verdict.cannot_judge) == {ACTIONS, RESOURCES}
+    assert set(verdict.cannot_judge) == {ACTIONS, RESOURCES, ESCALATION}
 
 
 def test_unknown_container_definitions_do_not_hide_equal_roles() -> None:

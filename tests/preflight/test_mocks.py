@@ -59,12 +59,32 @@ def test_docker_image_digest_derives_from_the_image_name() -> None:
     assert out["registryServer"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 
 
-def test_awsx_vpc_has_one_subnet_per_zone() -> None:
-    _, out = computed("awsx:ec2:Vpc", "vpc", {"numberOfAvailabilityZones": 3})
+def test_awsx_vpc_follows_awsx_defaults_three_zones_public_and_private() -> None:
+    _, out = computed("awsx:ec2:Vpc", "vpc")
     assert out["vpcId"].startswith("vpc-")
     assert len(out["publicSubnetIds"]) == len(out["privateSubnetIds"]) == 3
     assert len(set(out["publicSubnetIds"] + out["privateSubnetIds"])) == 6
-    assert len(computed("awsx:ec2:Vpc", "vpc")[1]["privateSubnetIds"]) == 2
+    assert out["isolatedSubnetIds"] == []
+    # Resource-typed outputs (subnets, natGateways, ...) are the provider's children: left unanswered.
+    assert set(out) == {"vpcId", "publicSubnetIds", "privateSubnetIds", "isolatedSubnetIds"}
+
+
+def test_awsx_vpc_zone_count_and_subnet_specs_shape_the_subnets() -> None:
+    _, two = computed("awsx:ec2:Vpc", "vpc", {"numberOfAvailabilityZones": 2})
+    assert len(two["privateSubnetIds"]) == 2
+    _, named = computed("awsx:ec2:Vpc", "vpc", {"availabilityZoneNames": ["eu-west-1a"]})
+    assert len(named["publicSubnetIds"]) == 1
+    specs = {"subnetSpecs": [{"type": "Public"}, {"type": "Isolated"}, {"type": "Unused"}]}
+    _, isolated = computed("awsx:ec2:Vpc", "vpc", specs)
+    assert (
+        len(isolated["publicSubnetIds"]),
+        len(isolated["privateSubnetIds"]),
+        len(isolated["isolatedSubnetIds"]),
+    ) == (
+        3,
+        0,
+        3,
+    )
 
 
 @pytest.mark.parametrize(

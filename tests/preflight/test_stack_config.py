@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from preflight import config_types
 from preflight.stack_config import SECRET_PLACEHOLDER, ConfigError, load_stack_config, type_matches
 
 PROJECT = """
@@ -197,3 +198,42 @@ def test_repository_stacks_load() -> None:
         config = load_stack_config(root, stack)
         assert config.project == "shipshape"
         assert config.values["aws:region"]
+
+
+# --- the config-type rules shared with the program's settings (preflight/config_types.py) ----------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("integer", 512),
+        ("integer", "512"),
+        ("integer", "-3"),
+        ("integer", " 512"),
+        ("integer", "5_12"),
+        ("integer", "\uff15\uff11\uff12"),  # full-width digits
+        ("integer", True),
+        ("integer", 2.0),
+        ("boolean", True),
+        ("boolean", "false"),
+        ("boolean", "yes"),
+        ("boolean", "True"),
+        ("string", "x"),
+        ("string", 3),
+        ("array", ["a", "b"]),
+        ("array", ["a", 1]),
+        ("array", "a"),
+    ],
+)
+def test_what_the_stack_file_check_accepts_the_program_can_read(kind: str, value: object) -> None:
+    """One rule per type: a value passes preflight's check exactly when settings can convert what the CLI
+    hands the program for it."""
+    items = {"type": "string"} if kind == "array" else None
+    accepted = config_types.type_matches(kind, items, value)
+    try:
+        config_types.from_cli_string(kind, items, config_types.to_cli_string(value))
+    except config_types.ConfigTypeError:
+        readable = False
+    else:
+        readable = True
+    assert accepted == readable

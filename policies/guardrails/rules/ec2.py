@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from guardrails.checks import Expect, Expectations, is_blank
+from guardrails.checks import Expect, Expectations, is_blank, is_not_true
 from guardrails.framework import (
     Findings,
     Resource,
@@ -29,6 +29,7 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ECS_SERVICE = "aws:ecs/service:Service"
+AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 HOSTS = (INSTANCE, LAUNCH_TEMPLATE)
@@ -120,6 +121,10 @@ NO_SECRETS_IN_USER_DATA = resource_rule(
             "(aws secretsmanager get-secret-value / aws ssm get-parameter --with-decryption)."
         ),
         frameworks=("checkov:CKV_AWS_46",),
+        limits=(
+            "Secrets are recognised by patterns (AWS keys, private keys, credentials in URLs, secret-named "
+            "assignments); an unnamed random string is not."
+        ),
     ),
     {INSTANCE: _check_user_data, LAUNCH_TEMPLATE: _check_user_data},
 )
@@ -165,6 +170,10 @@ ENCRYPTED_VOLUMES = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps='Set root_block_device={"encrypted": True} (and encrypted=True on every EBS volume).',
         frameworks=("checkov:CKV_AWS_8",),
+        limits=(
+            "A launch template without blockDeviceMappings uses the AMI's volumes and the account's EBS "
+            "encryption default, which are not seen."
+        ),
     ),
     {INSTANCE: _check_encrypted_volumes, LAUNCH_TEMPLATE: _check_encrypted_volumes},
 )
@@ -316,6 +325,18 @@ def _check_world_ingress(resource: Resource, findings: Findings) -> None:
         )
 
 
+def _check_awsx_default_group(resource: Resource, findings: Findings) -> None:
+    """pulumi-awsx awsx/ecs/fargateService.ts: without networkConfiguration, the service gets a new security
+    group accepting every port (protocol -1) from 0.0.0.0/0 and ::/0."""
+    configuration = resource.props.get("networkConfiguration")
+    if findings.unknown(configuration) or configuration is not None:
+        return
+    findings.violation(
+        "networkConfiguration is not set, so awsx creates a security group that accepts every port from "
+        "0.0.0.0/0 and ::/0; pass networkConfiguration with a security group of your own."
+    )
+
+
 NO_WORLD_INGRESS = resource_rule(
     RuleInfo(
         name="aws-ec2-security-group-no-world-ingress",
@@ -326,12 +347,14 @@ NO_WORLD_INGRESS = resource_rule(
             "public ports in allowedPorts."
         ),
         frameworks=("checkov:CKV_AWS_24", "checkov:CKV_AWS_25", "checkov:CKV_AWS_277", "fsbp:EC2.18", "fsbp:EC2.19"),
+        limits="Prefix lists and the default security group's rules are not judged.",
         options=(port_list_option("allowedPorts", [80, 443], "TCP/UDP ports that may be open to the world."),),
     ),
     {
         SECURITY_GROUP: _check_world_ingress,
         SECURITY_GROUP_RULE: _check_world_ingress,
         INGRESS_RULE: _check_world_ingress,
+        AWSX_FARGATE_SERVICE: _check_awsx_default_group,
     },
 )
 
@@ -447,6 +470,10 @@ APP_INGRESS_FROM_LOAD_BALANCER = stack_rule(
             "referenced_security_group_id is the ALB's security group."
         ),
         frameworks=("shipshape",),
+        limits=(
+            "App ports come from target groups, ECS services' load balancers and the appPorts option; groups are "
+            "matched by id, ARN or the engine's property dependencies."
+        ),
         options=(
             port_list_option(
                 "appPorts",
@@ -457,4 +484,39 @@ APP_INGRESS_FROM_LOAD_BALANCER = stack_rule(
     ),
     _check_app_ingress,
     reads=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, ECS_SERVICE, *HOSTS, *LOAD_BALANCERS, *TARGET_GROUPS),
+)
+
+
+# --- aws-ec2-instance-no-public-ip ------------------------------------------------------------------------
+
+
+INSTANCE_NO_PUBLIC_IP = Expectations(
+    Expect("associatePublicIpAddress", is_not_true, "hosts belong in private subnets, reached through SSM")
+)
+
+
+def _check_launch_template_public_ip(resource: Resource, findings: Findings) -> None:
+    interfaces = resource.props.get("networkInterfaces")
+    if findings.unknown(interfaces):
+        return
+    for index, interface in enumerate(as_list(interfaces)):
+        INSTANCE_NO_PUBLIC_IP.judge(interface, findings, f"networkInterfaces[{index}].")
+
+
+NO_PUBLIC_IP = resource_rule(
+    RuleInfo(
+        name="aws-ec2-instance-no-public-ip",
+        description="Instances and launch templates do not ask for a public IP address.",
+        severity=Severity.HIGH,
+        remediation_steps=(
+            "Remove associate_public_ip_address (instances) or network_interfaces[].associate_public_ip_address "
+            "(launch templates) and place hosts in private subnets."
+        ),
+        frameworks=("fsbp:EC2.9", "checkov:CKV_AWS_88"),
+        limits=(
+            "A subnet that maps public IPs on launch (mapPublicIpOnLaunch) still gives one to an instance that "
+            "does not ask; subnets are not judged here."
+        ),
+    ),
+    {INSTANCE: INSTANCE_NO_PUBLIC_IP, LAUNCH_TEMPLATE: _check_launch_template_public_ip},
 )

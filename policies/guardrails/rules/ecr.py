@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 from pulumi_policy import Severity
 
 from guardrails.checks import Expect, Expectations, is_true, one_of
 from guardrails.documents import parse_policy_document
 from guardrails.framework import Findings, Resource, Rule, RuleInfo, Stack, StackCheck, resource_rule, stack_rule
-from guardrails.values import Unknown, as_bool, as_list, dig
+from guardrails.values import Unknown, as_bool, as_list, dig, shown
 
 REPOSITORY = "aws:ecr/repository:Repository"
+# pulumi-awsx awsx/ecr/repository.ts passes every input but lifecyclePolicy to aws.ecr.Repository, and
+# creates a lifecycle policy unless lifecyclePolicy.skip is true.
+AWSX_REPOSITORY = "awsx:ecr:Repository"
+REPOSITORIES = (REPOSITORY, AWSX_REPOSITORY)
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 PUBLIC_REPOSITORY = "aws:ecrpublic/repository:Repository"
+PUBLIC_REPOSITORY_POLICY = "aws:ecrpublic/repositoryPolicy:RepositoryPolicy"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 
 IMMUTABLE_SETTINGS = ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION")
 KMS_ENCRYPTION_TYPES = ("KMS", "KMS_DSSE")
@@ -24,56 +33,97 @@ SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 # --- aws-ecr-repository-scan-on-push -------------------------------------------------------------
 
 
-def _registry_coverage(config: Resource, findings: Findings) -> bool | None:
-    """True when a rule scans every repository on push or continuously; None when not known yet."""
-    rules = config.props.get("rules")
-    if findings.unknown(rules, config.urn):
-        return None
-    for rule in as_list(rules):
-        frequency = dig(rule, "scanFrequency")
-        filters = dig(rule, "repositoryFilters")
-        if findings.unknown(frequency, config.urn) or findings.unknown(filters, config.urn):
-            continue
-        if frequency not in SCANNING_FREQUENCIES:
-            continue
-        for repository_filter in as_list(filters):
-            if findings.unknown_any(
-                dig(repository_filter, "filter"), dig(repository_filter, "filterType"), urn=config.urn
-            ):
-                continue
-            if dig(repository_filter, "filter") == "*" and dig(repository_filter, "filterType") == "WILDCARD":
-                return True
-    return False
+@dataclass
+class _Scanning:
+    """What the stack's registry scanning configurations scan on push or continuously."""
 
+    filters: list[str] = field(default_factory=list)
+    pending: Findings = field(default_factory=Findings)
 
-def _check_registry_scanning(resource: Resource, findings: Findings) -> None:
-    if _registry_coverage(resource, findings) is False:
-        findings.violation(
-            "The registry scanning configuration has no rule that scans every repository: add a rule with "
-            'repositoryFilters [{"filter": "*", "filterType": "WILDCARD"}] and scanFrequency SCAN_ON_PUSH '
-            "or CONTINUOUS_SCAN; repositories outside its filters are not scanned."
+    @property
+    def everything(self) -> bool:
+        return "*" in self.filters
+
+    def covers_name(self, name: str) -> bool:
+        return any(_wildcard(pattern).fullmatch(name) for pattern in self.filters)
+
+    def covers_prefix(self, prefix: str) -> bool:
+        """Every repository a creation template makes ("<prefix>/<name>"; ROOT: any name) is scanned."""
+        if self.everything:
+            return True
+        return prefix != "ROOT" and any(
+            pattern.endswith("*") and "*" not in pattern[:-1] and f"{prefix}/".startswith(pattern[:-1])
+            for pattern in self.filters
         )
+
+    def wait(self, findings: Findings) -> None:
+        """Note, as not judged yet, the scanning rules that are not known yet."""
+        for path in self.pending.unknown_paths:
+            if path not in findings.unknown_paths:
+                findings.unknown_paths.append(path)
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """ECR's WILDCARD filter: `*` matches any characters, everything else itself."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+
+
+def _scanning(stack: Stack) -> _Scanning:
+    scanning = _Scanning()
+    for configuration in stack.of_type(REGISTRY_SCANNING):
+        rules = configuration.props.get("rules")
+        if scanning.pending.unknown(rules, configuration.urn):
+            continue
+        for rule in as_list(rules):
+            frequency, filters = dig(rule, "scanFrequency"), dig(rule, "repositoryFilters")
+            if scanning.pending.unknown_any(frequency, filters, urn=configuration.urn):
+                continue
+            if frequency not in SCANNING_FREQUENCIES:
+                continue  # MANUAL scans nothing by itself.
+            for repository_filter in as_list(filters):
+                pattern, kind = dig(repository_filter, "filter"), dig(repository_filter, "filterType")
+                if scanning.pending.unknown_any(pattern, kind, urn=configuration.urn):
+                    continue
+                if kind == "WILDCARD" and isinstance(pattern, str) and pattern:
+                    scanning.filters.append(pattern)
+    return scanning
 
 
 def _check_scan_on_push_stack(stack: Stack, findings: Findings) -> None:
-    configurations = stack.of_type(REGISTRY_SCANNING)
-    coverage = [_registry_coverage(configuration, Findings()) for configuration in configurations]
-    for repository in stack.of_type(REPOSITORY):
+    scanning = _scanning(stack)
+    for repository in stack.of_type(*REPOSITORIES):
         scan = dig(repository.props, "imageScanningConfiguration", "scanOnPush")
-        if findings.unknown(scan, repository.urn):
+        if findings.unknown(scan, repository.urn) or as_bool(scan) is True or scanning.everything:
             continue
-        if as_bool(scan) is True or True in coverage:
+        name = repository.props.get("name")
+        if isinstance(name, Unknown) and scanning.filters:
+            findings.unknown(name, repository.urn)
             continue
-        if None in coverage:
-            # The repository relies on a registry configuration whose rules are not known yet.
-            for configuration in configurations:
-                _registry_coverage(configuration, findings)
+        if isinstance(name, str) and scanning.covers_name(name):
+            continue
+        if scanning.pending.unknown_paths:
+            scanning.wait(findings)
             continue
         findings.violation(
-            f"Repository {repository.name!r} does not scan images on push "
-            "(imageScanningConfiguration.scanOnPush is not true) and no registry scanning configuration "
-            "in the stack covers every repository.",
+            f"Repository {shown(repository.name)} does not scan images on push "
+            "(imageScanningConfiguration.scanOnPush is not true) and no registry scanning rule in the stack "
+            "scans it on push or continuously.",
             repository.urn,
+        )
+    for template in stack.of_type(CREATION_TEMPLATE):
+        prefix = template.props.get("prefix")
+        if scanning.everything or findings.unknown(prefix, template.urn):
+            continue
+        if isinstance(prefix, str) and scanning.covers_prefix(prefix):
+            continue
+        if scanning.pending.unknown_paths:
+            scanning.wait(findings)
+            continue
+        findings.violation(
+            f"Repository creation template {shown(template.name)} (prefix {shown(prefix)}) creates repositories "
+            "that nothing scans: templates carry no scan setting, so add a registry scanning rule (SCAN_ON_PUSH "
+            f"or CONTINUOUS_SCAN) whose WILDCARD filter matches {shown(f'{prefix}/*')}.",
+            template.urn,
         )
 
 
@@ -86,7 +136,8 @@ SCAN_ON_PUSH = Rule(
     RuleInfo(
         name="aws-ecr-repository-scan-on-push",
         description=(
-            "ECR repositories scan images on push, or a registry scanning configuration scans every repository."
+            "ECR repositories, and the repositories creation templates make, are scanned on push or continuously "
+            "by their own setting or by a registry scanning rule."
         ),
         severity=Severity.HIGH,
         remediation_steps=(
@@ -94,10 +145,14 @@ SCAN_ON_PUSH = Rule(
             "aws.ecr.RegistryScanningConfiguration rule with a '*' WILDCARD filter and SCAN_ON_PUSH frequency."
         ),
         frameworks=("fsbp:ECR.1", "checkov:CKV_AWS_163"),
+        limits=(
+            "Registry scanning is matched by its WILDCARD filters against repository names and template prefixes;"
+            " a registry configuration made outside the stack is not seen, and a repository whose name is not "
+            "known yet is covered only by a '*' filter."
+        ),
         mandatory=True,
     ),
-    checks={REGISTRY_SCANNING: _check_registry_scanning},
-    stack_check=StackCheck(_check_scan_on_push_stack, reads=(REPOSITORY, REGISTRY_SCANNING)),
+    stack_check=StackCheck(_check_scan_on_push_stack, reads=(*REPOSITORIES, REGISTRY_SCANNING, CREATION_TEMPLATE)),
     remediations={REPOSITORY: SCAN_ON_PUSH_SETTING.remediate},
 )
 
@@ -127,8 +182,8 @@ NO_PUBLIC_REPOSITORIES = resource_rule(
 # --- aws-ecr-repository-policy-not-public --------------------------------------------------------------
 
 
-def _check_policy_not_public(resource: Resource, findings: Findings) -> None:
-    document = parse_policy_document(resource.props.get("policy"), "policy")
+def _check_policy_not_public(resource: Resource, findings: Findings, key: str = "policy") -> None:
+    document = parse_policy_document(resource.props.get(key), key)
     for problem in document.problems:
         findings.violation(f"The policy cannot be judged, so it does not pass: {problem}.")
     for statement in document.allow_statements:
@@ -141,19 +196,34 @@ def _check_policy_not_public(resource: Resource, findings: Findings) -> None:
     findings.unknown_any(*document.unknowns)
 
 
+def _check_template_policy_not_public(resource: Resource, findings: Findings) -> None:
+    """A creation template's repositoryPolicy is optional: without one, created repositories have none."""
+    if resource.props.get("repositoryPolicy") not in (None, ""):
+        _check_policy_not_public(resource, findings, "repositoryPolicy")
+
+
 REPOSITORY_POLICY_NOT_PUBLIC = resource_rule(
     RuleInfo(
         name="aws-ecr-repository-policy-not-public",
-        description="ECR repository and registry policies grant nothing to a public principal.",
+        description=(
+            "ECR repository, registry, ECR Public repository and repository creation template policies grant "
+            "nothing to a public principal."
+        ),
         severity=Severity.CRITICAL,
         remediation_steps=(
             "Name specific account ARNs as Principal, or restrict the statement with a Condition on "
             "aws:PrincipalOrgID, aws:PrincipalAccount or aws:SourceAccount."
         ),
         frameworks=("checkov:CKV_AWS_32", "cdk-nag:ECR1"),
+        limits="Which conditions restrict a public principal is the policy-document model's judgement (documents.py).",
         mandatory=True,
     ),
-    {REPOSITORY_POLICY: _check_policy_not_public, REGISTRY_POLICY: _check_policy_not_public},
+    {
+        REPOSITORY_POLICY: _check_policy_not_public,
+        REGISTRY_POLICY: _check_policy_not_public,
+        PUBLIC_REPOSITORY_POLICY: _check_policy_not_public,
+        CREATION_TEMPLATE: _check_template_policy_not_public,
+    },
 )
 
 
@@ -174,13 +244,13 @@ IMMUTABLE_TAG_SETTING = Expectations(
 IMMUTABLE_TAGS = resource_rule(
     RuleInfo(
         name="aws-ecr-repository-immutable-tags",
-        description="ECR repositories make image tags immutable.",
+        description="ECR repositories and repository creation templates make image tags immutable.",
         severity=Severity.MEDIUM,
         remediation_steps='Set image_tag_mutability="IMMUTABLE" (or IMMUTABLE_WITH_EXCLUSION).',
         frameworks=("fsbp:ECR.2", "checkov:CKV_AWS_51"),
     ),
-    {REPOSITORY: IMMUTABLE_TAG_SETTING},
-    {REPOSITORY: IMMUTABLE_TAG_SETTING.remediate},
+    dict.fromkeys((*REPOSITORIES, CREATION_TEMPLATE), IMMUTABLE_TAG_SETTING),
+    dict.fromkeys((REPOSITORY, CREATION_TEMPLATE), IMMUTABLE_TAG_SETTING.remediate),
 )
 
 
@@ -202,12 +272,12 @@ def _check_kms_encryption(resource: Resource, findings: Findings) -> None:
 KMS_ENCRYPTION = resource_rule(
     RuleInfo(
         name="aws-ecr-repository-kms-encryption",
-        description="ECR repositories encrypt images with a KMS key.",
+        description="ECR repositories and repository creation templates encrypt images with a KMS key.",
         severity=Severity.MEDIUM,
         remediation_steps='Set encryption_configurations=[{"encryption_type": "KMS", "kms_key": <key arn>}].',
         frameworks=("checkov:CKV_AWS_136",),
     ),
-    {REPOSITORY: _check_kms_encryption},
+    dict.fromkeys((*REPOSITORIES, CREATION_TEMPLATE), _check_kms_encryption),
 )
 
 
@@ -219,7 +289,11 @@ def _check_lifecycle_policies(stack: Stack, findings: Findings) -> None:
     named = {name for policy in policies if isinstance(name := policy.props.get("repository"), str)}
     referenced = {urn for policy in policies for urn in policy.property_dependencies.get("repository", ())}
     waiting = [policy for policy in policies if isinstance(policy.props.get("repository"), Unknown)]
-    for repository in stack.of_type(REPOSITORY):
+    for repository in stack.of_type(*REPOSITORIES):
+        if repository.type == AWSX_REPOSITORY:
+            skip = dig(repository.props, "lifecyclePolicy", "skip")
+            if findings.unknown(skip, repository.urn) or as_bool(skip) is not True:
+                continue  # awsx creates one.
         if repository.urn in referenced:
             continue
         name = repository.props.get("name")
@@ -241,7 +315,11 @@ LIFECYCLE = stack_rule(
         severity=Severity.LOW,
         remediation_steps="Add an aws.ecr.LifecyclePolicy for the repository that expires untagged and old images.",
         frameworks=("fsbp:ECR.3",),
+        limits=(
+            "A lifecycle policy is matched to its repository by name or by the engine's property dependency; "
+            "creation templates' lifecyclePolicy is not judged."
+        ),
     ),
     _check_lifecycle_policies,
-    reads=(REPOSITORY, LIFECYCLE_POLICY),
+    reads=(*REPOSITORIES, LIFECYCLE_POLICY),
 )

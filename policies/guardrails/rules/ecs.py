@@ -16,6 +16,9 @@ from guardrails.values import JsonError, as_bool, as_list, dig, parse_json
 CLUSTER = "aws:ecs/cluster:Cluster"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
+# pulumi-awsx awsx/ecs/fargateService.ts: `assignPublicIp` or `networkConfiguration` (not both); the other
+# inputs (deploymentCircuitBreaker, ...) pass to aws.ecs.Service unchanged.
+AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
 
 INSIGHTS_ON = ("enabled", "enhanced")
 ROOT_USERS = ("root", "0")
@@ -210,6 +213,10 @@ TASK_NO_SECRETS_IN_ENVIRONMENT = resource_rule(
             '[{"name": ..., "valueFrom": <arn>}].'
         ),
         frameworks=("fsbp:ECS.8", "cdk-nag:ECS2"),
+        limits=(
+            "Secrets are recognised by variable names and value patterns; references (names ending _ARN, _NAME, "
+            "_ID, ...) are not secrets."
+        ),
     ),
     {TASK_DEFINITION: _per_container(_judge_environment)},
 )
@@ -233,6 +240,7 @@ TASK_PRIVATE_IMAGE = resource_rule(
         severity=Severity.MEDIUM,
         remediation_steps="Push the image to the stack's ECR repository and reference it as repo@sha256:<digest>.",
         frameworks=("shipshape",),
+        limits="Only private ECR images pinned by digest pass; pull-through cache repositories pass as private ECR.",
     ),
     {TASK_DEFINITION: _per_container(_judge_private_image)},
 )
@@ -267,7 +275,8 @@ TASK_SEPARATE_ROLES = resource_rule(
 
 
 NO_PUBLIC_IP = Expectations(
-    Expect("networkConfiguration.assignPublicIp", is_not_true, "tasks belong in private subnets")
+    Expect("networkConfiguration.assignPublicIp", is_not_true, "tasks belong in private subnets"),
+    Expect("assignPublicIp", is_not_true, "tasks belong in private subnets"),
 )
 
 
@@ -279,7 +288,7 @@ SERVICE_NO_PUBLIC_IP = resource_rule(
         remediation_steps="Set network_configuration.assign_public_ip=False and run tasks in private subnets.",
         frameworks=("fsbp:ECS.2", "checkov:CKV_AWS_333"),
     ),
-    {SERVICE: NO_PUBLIC_IP},
+    dict.fromkeys((SERVICE, AWSX_FARGATE_SERVICE), NO_PUBLIC_IP),
 )
 
 
@@ -303,5 +312,5 @@ SERVICE_CIRCUIT_BREAKER = resource_rule(
         remediation_steps='Set deployment_circuit_breaker={"enable": True, "rollback": True}.',
         frameworks=("shipshape",),
     ),
-    {SERVICE: CIRCUIT_BREAKER},
+    dict.fromkeys((SERVICE, AWSX_FARGATE_SERVICE), CIRCUIT_BREAKER),
 )

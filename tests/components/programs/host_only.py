@@ -9,7 +9,6 @@ import json
 import pulumi
 
 from components.container_host import ContainerHost, ContainerHostArgs
-from components.settings import HostSettings
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -25,15 +24,11 @@ cidrs = tuple(json.loads(variant.get("cidrs") or '["10.20.0.0/16"]'))
 host = ContainerHost(
     "host",
     ContainerHostArgs(
-        settings=HostSettings(
-            enabled=True,
-            instance_type="t4g.micro" if architecture == "arm64" else "t3.micro",
-            root_volume_gib=20,
-            allowed_cidrs=cidrs,
-        ),
+        instance_type="t4g.micro" if architecture == "arm64" else "t3.micro",
+        root_volume_gib=20,
+        allowed_cidrs=cidrs,
         architecture=architecture,
         region=REGION,
-        partition="aws",
         vpc_id="vpc-0123456789abcdef0",
         subnet_id="subnet-0123456789abcdef0",
         load_balancer_security_group_id="sg-0aaaaaaaaaaaaaaaa" if with_alb else None,

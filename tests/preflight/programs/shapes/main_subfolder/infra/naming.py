@@ -1,0 +1,3 @@
+"""A module of the program's own, imported from the program's directory as the language host allows."""
+
+PREFIX = "subfolder"
