@@ -106,9 +106,9 @@ lock:
 bench: $(DEV_ENV) $(PACK_ENV)
 	$(BIN)/python -m benchmarks $(ARGS)
 
-## run-app: serve the app locally with the in-process counter on http://localhost:8000
+## run-app: serve the app locally with the in-process counter on http://127.0.0.1:8000
 run-app: $(DEV_ENV)
-	cd app && WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/python -m visits.server
+	cd app && BIND_ADDRESS=$${BIND_ADDRESS:-127.0.0.1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} ../$(BIN)/python -m visits.server
 
 clean:
 	rm -rf $(VENV) $(PACK_VENV) .tools .pytest_cache .ruff_cache out

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 import components.iam as iam
 import components.user_data as user_data
 
@@ -28,11 +29,6 @@ HTTPS = 443
 WORLD_V4 = "0.0.0.0/0"
 # Docker's bridge adds a hop between the container and the instance metadata service.
 METADATA_HOP_LIMIT = 2
-
-
-def ssm_managed_policy_arn(partition: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The AWS managed policy that lets the SSM agent register the host for Session Manager."""
-    return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/AmazonSSMManagedInstanceCore")
 
 
 def _rule_suffix(cidr: str) -> str:
@@ -79,17 +75,20 @@ class ContainerHostArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        aws_limits.check(owner, "architecture", self.architecture, aws_limits.architecture)
-        if self.architecture in aws_limits.ARCHITECTURES:
-            aws_limits.check(owner, "instance_type", self.instance_type, aws_limits.instance_type(self.architecture))
-        aws_limits.check(owner, "root_volume_gib", self.root_volume_gib, aws_limits.root_volume)
-        aws_limits.check(owner, "region", self.region, aws_limits.region)
-        aws_limits.check(owner, "container_port", self.container_port, aws_limits.port)
-        aws_limits.check(owner, "health_check_path", self.health_check_path, aws_limits.health_path)
-        for cidr in self.allowed_cidrs:
-            aws_limits.check(owner, "allowed_cidrs", cidr, aws_limits.private_cidr)
+        checks.check_fields(
+            self,
+            {
+                "architecture": aws_limits.architecture,
+                "instance_type": aws_limits.instance_type(self.architecture),
+                "root_volume_gib": aws_limits.root_volume,
+                "region": aws_limits.region,
+                "container_port": aws_limits.port,
+                "health_check_path": aws_limits.health_path,
+                "allowed_cidrs": aws_limits.ingress_cidrs,
+            },
+        )
         if (self.counter_table_name is None) != (self.counter_table_arn is None):
-            raise aws_limits.ArgsError(
+            raise checks.ArgsError(
                 owner,
                 "counter_table_arn",
                 self.counter_table_arn,
@@ -99,7 +98,7 @@ class ContainerHostArgs:
             try:
                 user_data.check_image_reference(self.image_reference)
             except user_data.UserDataError as error:
-                raise aws_limits.ArgsError(owner, "image_reference", self.image_reference, str(error)) from None
+                raise checks.ArgsError(owner, "image_reference", self.image_reference, str(error)) from None
 
 
 class ContainerHost(pulumi.ComponentResource):
@@ -117,9 +116,8 @@ class ContainerHost(pulumi.ComponentResource):
         tags = dict(args.tags) or None
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = args.region if args.region is not None else aws.get_region_output(opts=invoke).region
-        partition = aws.get_partition_output(opts=invoke).partition
 
-        role, grants = self._role(name, args, partition, child, tags)
+        role, grants = self._role(name, args, child, tags)
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
         security_group = self._security_group(name, args, child, tags)
 
@@ -175,7 +173,6 @@ class ContainerHost(pulumi.ComponentResource):
     def _role(
         name: str,
         args: ContainerHostArgs,
-        partition: pulumi.Input[str],
         child: pulumi.ResourceOptions,
         tags: dict[str, str] | None,
     ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
@@ -201,17 +198,11 @@ class ContainerHost(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        statements = iam.ecr_pull_statements(args.repository_arn)
+        statements = iam.ecr_pull_statements(args.repository_arn) + iam.session_manager_statements()
         if args.counter_table_arn is not None:
             statements += iam.counter_table_statements(args.counter_table_arn)
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=iam.policy_json(statements), opts=child)
-        session_manager = aws.iam.RolePolicyAttachment(
-            f"{name}-ssm",
-            role=role.name,
-            policy_arn=ssm_managed_policy_arn(partition),
-            opts=child,
-        )
-        return role, [policy, session_manager]
+        return role, [policy]
 
     @staticmethod
     def _security_group(

@@ -110,3 +110,29 @@ def secret_read_statements(secret_arns: Sequence[pulumi.Input[str]]) -> list[Sta
             }
         )
     return statements
+
+
+def kms_decrypt_statements(key_arn: pulumi.Input[str] | None) -> list[Statement]:
+    """Decrypt with one customer managed key, when one is configured."""
+    if key_arn is None:
+        return []
+    return [{"Sid": "DecryptWithStackKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn}]
+
+
+# What Session Manager's agent calls, in place of the AWS managed AmazonSSMManagedInstanceCore (which also
+# grants ssm:GetParameter* and ssm:GetDocument on every parameter and document of the account). AWS's Session
+# Manager guide lists these for a custom instance profile; the ssmmessages and ec2messages actions take no
+# resource ARN, and the instance ssm:UpdateInstanceInformation names does not exist when the role is created.
+SESSION_MANAGER_ACTIONS = (
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+    "ec2messages:GetMessages",
+)
+
+
+def session_manager_statements() -> list[Statement]:
+    """Register with Systems Manager and open Session Manager channels, nothing else."""
+    return [{"Sid": "SessionManager", "Effect": "Allow", "Action": list(SESSION_MANAGER_ACTIONS), "Resource": "*"}]

@@ -14,7 +14,8 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 import components.aws_limits as aws_limits
-from components.aws_limits import is_plain
+import components.checks as checks
+from components.checks import is_plain
 
 HTTPS = 443
 HTTP = 80
@@ -51,18 +52,23 @@ class NetworkArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        aws_limits.check(owner, "cidr_block", self.cidr_block, aws_limits.vpc_cidr)
-        aws_limits.check(owner, "availability_zones", self.availability_zones, aws_limits.availability_zones)
-        aws_limits.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_strategy)
-        aws_limits.check(owner, "app_port", self.app_port, aws_limits.port)
-        aws_limits.check(owner, "listener_ports", tuple(self.listener_ports), aws_limits.listener_ports)
-        aws_limits.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_needs_endpoints(self.vpc_endpoints))
-        aws_limits.check(owner, "existing_vpc_id", self.existing_vpc_id, aws_limits.vpc_id)
+        checks.check_fields(
+            self,
+            {
+                "cidr_block": aws_limits.vpc_cidr,
+                "availability_zones": aws_limits.availability_zones,
+                "nat_gateways": aws_limits.nat_strategy,
+                "app_port": aws_limits.port,
+                "listener_ports": aws_limits.listener_ports,
+            },
+        )
+        checks.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_needs_endpoints(self.vpc_endpoints))
+        checks.check(owner, "existing_vpc_id", self.existing_vpc_id, aws_limits.vpc_id)
         vpc = self.existing_vpc_id if self.existing_vpc_id is None or is_plain(self.existing_vpc_id) else "pending"
         for field_name in ("existing_public_subnet_ids", "existing_private_subnet_ids"):
             subnets = list(getattr(self, field_name))
-            aws_limits.check(owner, field_name, subnets, aws_limits.subnets_of_vpc(vpc))
-            aws_limits.check(owner, field_name, subnets, aws_limits.each(aws_limits.subnet_id))
+            checks.check(owner, field_name, subnets, aws_limits.subnets_of_vpc(vpc))
+            checks.check(owner, field_name, subnets, checks.each(aws_limits.subnet_id))
 
 
 class Network(pulumi.ComponentResource):

@@ -23,6 +23,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
 from preflight.model import (
     ADVISORY,
+    CANNOT_JUDGE_YET,
     DISABLED,
     MANDATORY,
     REMEDIATE,
@@ -47,7 +48,6 @@ SEVERITIES = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-CANNOT_JUDGE_PREFIX = "cannot judge yet"
 PROVIDER_PREFIX = "pulumi:providers:"
 START_TIMEOUT_SECONDS = 60.0
 MAX_MESSAGE = 400 * 1024 * 1024
@@ -539,7 +539,7 @@ def is_cannot_judge(message: str, description: str = "") -> bool:
     if "can't run policy" in message and "during preview" in message:
         return True
     reason = message[len(description) :] if description and message.startswith(description) else message
-    return reason.strip().lower().startswith(CANNOT_JUDGE_PREFIX)
+    return reason.strip().lower().startswith(CANNOT_JUDGE_YET)
 
 
 def _diagnostics(response: analyzer_pb2.AnalyzeResponse, urn: str) -> Iterable[Diagnostic]:

@@ -2,7 +2,7 @@
 
     python policies/data/derive_aws_managed_policies.py [SNAPSHOT_DIR]
 
-SNAPSHOT_DIR (default ../shared/data/aws-managed-policies next to the repository) holds one
+SNAPSHOT_DIR (default: ../shared/data/aws-managed-policies beside the repository) holds one
 `GetPolicyVersion` answer per policy in `policies/<name>`, `policies-list.json` (the `ListPolicies` answer:
 path and dates) and a README stating the snapshot date ("as of YYYY-MM-DD"). The output,
 `aws_managed_policies.json.gz` beside this script, keeps per policy only what the rules read: its path,
@@ -20,9 +20,19 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SNAPSHOT = HERE.parents[2] / "shared" / "data" / "aws-managed-policies"
+# The team's shared data sits beside the repository (../shared), or beside the directory of worktrees.
+SNAPSHOT_CANDIDATES = tuple(root / "shared" / "data" / "aws-managed-policies" for root in HERE.parents[2:4])
 OUTPUT = HERE / "aws_managed_policies.json.gz"
 SNAPSHOT_DATE = re.compile(r"as of (\d{4}-\d{2}-\d{2})")
+
+
+def default_snapshot() -> Path:
+    return next((path for path in SNAPSHOT_CANDIDATES if path.is_dir()), SNAPSHOT_CANDIDATES[0])
+
+
+def encode(data: dict) -> bytes:
+    """The data file's bytes: sorted, minified JSON, gzip with a fixed mtime, so a rerun changes nothing."""
+    return gzip.compress(json.dumps(data, sort_keys=True, separators=(",", ":")).encode(), compresslevel=9, mtime=0)
 
 
 def derive(snapshot: Path) -> dict:
@@ -33,8 +43,7 @@ def derive(snapshot: Path) -> dict:
     if not date:
         raise SystemExit(f"{snapshot / 'README.md'} does not state the snapshot date ('as of YYYY-MM-DD')")
     listed = {
-        entry["PolicyName"]: entry
-        for entry in json.loads((snapshot / "policies-list.json").read_text())["Policies"]
+        entry["PolicyName"]: entry for entry in json.loads((snapshot / "policies-list.json").read_text())["Policies"]
     }
     policies = {}
     for path in sorted((snapshot / "policies").iterdir()):
@@ -51,19 +60,19 @@ def derive(snapshot: Path) -> dict:
         }
     return {
         "snapshot": date.group(1),
-        "source": "AWS managed policies (GetPolicyVersion / ListPolicies), snapshot README: " + " ".join(
-            readme.split()
-        )[:300],
+        "source": "AWS managed policies (GetPolicyVersion / ListPolicies), snapshot README: "
+        + " ".join(readme.split())[:300],
         "policies": policies,
     }
 
 
 def main(argv: list[str]) -> int:
-    snapshot = Path(argv[1]) if len(argv) > 1 else DEFAULT_SNAPSHOT
+    snapshot = Path(argv[1]) if len(argv) > 1 else default_snapshot()
     data = derive(snapshot)
-    text = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-    OUTPUT.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
-    print(f"{OUTPUT.name}: {len(data['policies'])} policies, snapshot {data['snapshot']}, {OUTPUT.stat().st_size} bytes")
+    OUTPUT.write_bytes(encode(data))
+    print(
+        f"{OUTPUT.name}: {len(data['policies'])} policies, snapshot {data['snapshot']}, {OUTPUT.stat().st_size} bytes"
+    )
     return 0
 
 

@@ -6,9 +6,10 @@ one account) every role, `arn:*:ds:*:*:*/*` every directory. Partition, region a
 pattern narrow: every role of one account is still every role the grant can reach there.
 
 The test is language inclusion of two globs: the format's resource part, whose placeholders (`${BucketName}`)
-stand for any text, must be matched by the pattern's resource part. The placeholders become a marker that
-only the pattern's `*` can consume (a literal or `?` cannot), so a match means every value of every
-placeholder is matched: `bucket/*` does not cover `${BucketName}/${ObjectName}`, `*/*` does.
+stand for any non-empty text, must be matched by the pattern's resource part. Each placeholder becomes two
+markers, "one character" (a `?` or `*` may consume it) then "any text" (only `*` may), and no literal
+matches either, so a match means every value of every placeholder is matched: `bucket/*` does not cover
+`${BucketName}/${ObjectName}`, `*/*` and `?*/*` do.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 from guardrails import iam_knowledge
 from guardrails.iam_knowledge import ActionFacts, ArnFormat
 
-# A character no ARN contains: stands for "any text" in a format, and only `*` may consume it.
+# Characters no ARN contains: a placeholder is "one character" then "any text"; only `*` consumes the latter.
 _ANY = "\x00"
+_ONE = "\x01"
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\*")
 # Values used for a pattern's partition, region and account when a wildcard spans the colons ("arn:aws:s3*").
 _SAMPLE_FIELDS = ("arn", "aws", "", "us-east-1", "123456789012")
@@ -33,7 +35,7 @@ def has_wildcard(text: str) -> bool:
 
 @functools.lru_cache(maxsize=8192)
 def glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """IAM's glob (`*` any text, `?` one character) as a regex; `?` never consumes a placeholder."""
+    """IAM's glob (`*` any text, `?` one character) as a regex; `?` never consumes a placeholder's "any text"."""
     parts = []
     for char in pattern:
         if char == "*":
@@ -46,7 +48,7 @@ def glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
 
 
 def _template(text: str) -> str:
-    return _PLACEHOLDER.sub(_ANY, text)
+    return _PLACEHOLDER.sub(_ONE + _ANY, text)
 
 
 def _fields(arn: str) -> list[str]:
@@ -178,3 +180,26 @@ def may_reach(pattern: str, facts: ActionFacts) -> bool:
 def _format_regex(arn: str) -> re.Pattern[str]:
     """A format as a regex over literal ARNs: each placeholder any text."""
     return re.compile(".*".join(re.escape(part) for part in _PLACEHOLDER.split(arn)), re.DOTALL)
+
+
+def spans_accounts(pattern: str, facts: ActionFacts) -> bool:
+    """Whether a wildcard pattern reaches resources of the action's types beyond one account.
+
+    True when the account field is open, or when the type's ARNs carry no account (S3 buckets: one global
+    namespace), so a wildcard in the name matches other accounts' resources.
+    """
+    fields = _fields(pattern)
+    if len(fields) < 6:
+        return True
+    for name in facts.resource_types:
+        arn_format = iam_knowledge.arn_format(facts.service, name)
+        if arn_format is None:
+            continue
+        format_fields = _fields(arn_format.arn)
+        if len(format_fields) < 6 or not glob(fields[2], ignore_case=True).fullmatch(format_fields[2]):
+            continue
+        if format_fields[4] == "" and has_wildcard(fields[5]):
+            return True
+        if _PLACEHOLDER.search(format_fields[4]) and (fields[4] == "" or has_wildcard(fields[4])):
+            return True
+    return False

@@ -16,16 +16,16 @@ Sources (AWS IAM User Guide):
   assume the role: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html
 
 A condition restricts a public principal when every request it lets through comes from named accounts, an
-organisation or organisational unit, or a named caller ARN. It does not when the operator is negated, is an
-`...IfExists` variant, is `ForAllValues` (both true when the key is absent) or is `Null`; when a value is a
-wildcard that matches any organisation or account (`o-*`, `*`); or when a value is a policy variable that
-compares the key with the caller's own value.
+organisation or organisational unit, a named caller ARN, or one named VPC endpoint or VPC. It does not
+when the operator is negated, is an `...IfExists` variant, is `ForAllValues` (both true when the key is
+absent) or is `Null`; when a value is a wildcard that matches any organisation or account (`o-*`, `*`); or
+when a value is a policy variable that compares the key with the caller's own value.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from guardrails.values import shown
@@ -37,6 +37,9 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]+$")
+_VPC_ENDPOINT = re.compile(r"^vpce-[0-9a-f]+$")
+_VPC = re.compile(r"^vpc-[0-9a-f]+$")
+_ARN_ACCOUNT = re.compile(r"^(?:\d{12}|aws)$")
 
 
 @dataclass(frozen=True)
@@ -92,42 +95,48 @@ def _fixed(text: str) -> bool:
     return "*" not in text and "?" not in text
 
 
+def _arn_account(text: str) -> str:
+    fields = text.split(":")
+    return fields[4] if len(fields) > 5 else ""
+
+
+def _whole(text: str) -> str:
+    return text
+
+
+def _first_segment(text: str) -> str:
+    return text.split("/", 1)[0]
+
+
+# Keys that identify the caller, with the part of a value that must be spelled out and what it must name.
+# The VPC keys count as IAM Access Analyzer counts them (not public): the request came through our endpoint
+# or VPC (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-concepts.html).
+_IDENTIFYING_KEYS: dict[str, tuple[Callable[[str], str], re.Pattern[str], str]] = {
+    "aws:principalorgid": (_whole, _ORG_ID, "one organisation"),
+    "aws:sourceorgid": (_whole, _ORG_ID, "one organisation"),
+    "aws:principalorgpaths": (_first_segment, _ORG_ID, "one organisation as its first segment"),
+    "aws:sourceorgpaths": (_first_segment, _ORG_ID, "one organisation as its first segment"),
+    "aws:principalaccount": (_whole, _ACCOUNT, "one account"),
+    "aws:sourceaccount": (_whole, _ACCOUNT, "one account"),
+    "aws:principalarn": (_arn_account, _ARN_ACCOUNT, "the caller's account"),
+    "aws:sourcearn": (_arn_account, _ARN_ACCOUNT, "the caller's account"),
+    "aws:sourcevpce": (_whole, _VPC_ENDPOINT, "one VPC endpoint"),
+    "aws:sourcevpc": (_whole, _VPC, "one VPC"),
+}
+RESTRICTING_KEYS = frozenset(_IDENTIFYING_KEYS)
+
+
 def _why_value_is_open(spelled: str, value: str) -> str | None:
     """Why one condition value admits callers from anywhere; None when it names accounts, an org or ARNs."""
     key = spelled.lower()
     text, variables = _substitute_variables(value)
     if any(name.lower() == key for name in variables):
         return f"{shown(value)} compares {spelled} with the caller's own value, which always matches"
-    if key in ("aws:principalorgid", "aws:sourceorgid"):
-        return None if _fixed(text) and _ORG_ID.match(text) else f"{shown(value)} does not name one organisation"
-    if key in ("aws:principalaccount", "aws:sourceaccount"):
-        return None if _fixed(text) and _ACCOUNT.match(text) else f"{shown(value)} does not name one account"
-    if key in ("aws:principalorgpaths", "aws:sourceorgpaths"):
-        organisation = text.split("/", 1)[0]
-        return None if _fixed(organisation) and _ORG_ID.match(organisation) else (
-            f"{shown(value)} does not start with one organisation id"
-        )
-    if key in ("aws:principalarn", "aws:sourcearn"):
-        fields = text.split(":")
-        account = fields[4] if len(fields) > 5 else ""
-        if _fixed(account) and (_ACCOUNT.match(account) or account == "aws"):
-            return None
-        return f"{shown(value)} does not name the caller's account"
-    return f"{spelled} does not identify the caller"
-
-
-RESTRICTING_KEYS = frozenset(
-    {
-        "aws:principalorgid",
-        "aws:principalorgpaths",
-        "aws:principalaccount",
-        "aws:principalarn",
-        "aws:sourceaccount",
-        "aws:sourcearn",
-        "aws:sourceorgid",
-        "aws:sourceorgpaths",
-    }
-)
+    if key not in _IDENTIFYING_KEYS:
+        return f"{spelled} does not identify the caller"
+    part_of, shape, names = _IDENTIFYING_KEYS[key]
+    part = part_of(text)
+    return None if _fixed(part) and shape.match(part) else f"{shown(value)} does not name {names}"
 
 
 @dataclass(frozen=True)
@@ -239,7 +248,9 @@ def federated_gap(federated: str, conditions: Mapping[str, Mapping[str, tuple[st
             if why is None and not values:
                 why = f"{operator.text} lists no value"
             if why is None:
-                why = next((reason for value in values if (reason := _why_claim_value_is_open(host, claim, value))), None)
+                why = next(
+                    (reason for value in values if (reason := _why_claim_value_is_open(host, claim, value))), None
+                )
             if why is None:
                 return None
             reasons.append(f"{key}: {why}")

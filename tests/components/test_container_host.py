@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from components.container_host import ContainerHostArgs
+from components.iam import SESSION_MANAGER_ACTIONS
 from components.user_data import render_user_data
 from preflight.mocks import StackMocks
 from preflight.model import RecordedResource
@@ -61,7 +62,7 @@ def test_every_child_belongs_to_the_host_component() -> None:
     recording = host()
     component = one(recording, "shipshape:container_host:ContainerHost")
     children = [r for r in recording.resources if r is not component]
-    assert {r.type for r in children} == {INSTANCE, ROLE, ROLE_POLICY, ATTACHMENT, PROFILE, GROUP, INGRESS, EGRESS}
+    assert {r.type for r in children} == {INSTANCE, ROLE, ROLE_POLICY, PROFILE, GROUP, INGRESS, EGRESS}
     assert all(r.parent == component.urn for r in children)
     assert all(r.name.startswith("host-") for r in children)
 
@@ -112,7 +113,7 @@ def test_instance_uses_its_own_profile_and_security_group() -> None:
 def test_instance_boots_only_after_its_role_may_pull_and_register() -> None:
     recording = host()
     waits_for = set(one(recording, INSTANCE).dependencies)
-    assert {one(recording, ROLE_POLICY).urn, one(recording, ATTACHMENT).urn} <= waits_for
+    assert one(recording, ROLE_POLICY).urn in waits_for
 
 
 def test_instance_carries_the_extra_tags_and_a_name() -> None:
@@ -198,7 +199,7 @@ def test_role_is_trusted_by_ec2_only() -> None:
     assert "managedPolicyArns" not in role
 
 
-def test_inline_policy_allows_login_pulling_this_repository_and_the_counter_table_only() -> None:
+def test_inline_policy_allows_login_pulling_this_repository_session_manager_and_the_counter_table_only() -> None:
     recording = host()
     assert depends_on(one(recording, ROLE_POLICY), "role", one(recording, ROLE))
     policy = one(recording, ROLE_POLICY).inputs
@@ -211,6 +212,7 @@ def test_inline_policy_allows_login_pulling_this_repository_and_the_counter_tabl
     assert granted == {
         "ecr:GetAuthorizationToken": "*",
         **dict.fromkeys(PULL_ACTIONS, REPOSITORY_ARN),
+        **dict.fromkeys(SESSION_MANAGER_ACTIONS, "*"),
         "dynamodb:GetItem": TABLE_ARN,
         "dynamodb:UpdateItem": TABLE_ARN,
     }
@@ -223,15 +225,16 @@ def test_without_a_table_the_role_gets_no_dynamodb_access() -> None:
         for statement in statements(policy)
         for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
     }
-    assert actions == {"ecr:GetAuthorizationToken", *PULL_ACTIONS}
+    assert actions == {"ecr:GetAuthorizationToken", *PULL_ACTIONS, *SESSION_MANAGER_ACTIONS}
     assert "readonly COUNTER_TABLE=''" in one(host(table=False), INSTANCE).inputs["userData"]
 
 
-def test_session_manager_policy_is_the_only_attachment() -> None:
+def test_session_manager_is_granted_inline_without_any_managed_policy() -> None:
     recording = host()
-    (attachment,) = recording.by_type(ATTACHMENT)
-    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-    assert attachment.inputs["role"] == recording.outputs["roleName"]
+    assert recording.by_type(ATTACHMENT) == []
+    (session,) = [s for s in statements(one(recording, ROLE_POLICY).inputs["policy"]) if s["Sid"] == "SessionManager"]
+    assert set(session["Action"]) == set(SESSION_MANAGER_ACTIONS)
+    assert "ssm:GetParameter" not in str(session)
 
 
 def test_instance_profile_wraps_the_role() -> None:
@@ -306,7 +309,10 @@ def test_valid_arguments_are_accepted() -> None:
     [
         ({"architecture": "amd64"}, "ContainerHostArgs.architecture = 'amd64': must be one of x86_64, arm64"),
         ({"instance_type": "t4g.micro"}, "ContainerHostArgs.instance_type = 't4g.micro': architecture is x86_64"),
-        ({"allowed_cidrs": ("8.8.8.0/24",)}, "ContainerHostArgs.allowed_cidrs = '8.8.8.0/24': only private ranges"),
+        (
+            {"allowed_cidrs": ("8.8.8.0/24",)},
+            "ContainerHostArgs.allowed_cidrs = ('8.8.8.0/24',): '8.8.8.0/24': only private",
+        ),
         ({"root_volume_gib": 4}, "ContainerHostArgs.root_volume_gib = 4"),
         ({"region": "Europe"}, "ContainerHostArgs.region = 'Europe'"),
         ({"container_port": 80}, "ContainerHostArgs.container_port = 80"),

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from guardrails import iam_knowledge
+from guardrails import arns, iam_knowledge
+from guardrails.conditions import Operator
 from guardrails.documents import Principal, parse_policy_document
 from guardrails.values import Unknown
 
@@ -87,3 +88,49 @@ def test_privileged_actions() -> None:
 )
 def test_service_wildcards(pattern: str, expected: bool) -> None:
     assert iam_knowledge.is_service_wildcard(pattern) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier", "base", "if_exists"),
+    [
+        ("StringEquals", "", "stringequals", False),
+        ("ForAnyValue:StringLike", "foranyvalue", "stringlike", False),
+        ("ForAllValues:StringEqualsIfExists", "forallvalues", "stringequals", True),
+        ("arnlikeifexists", "", "arnlike", True),
+        ("Null", "", "null", False),
+    ],
+)
+def test_condition_operators_split_into_qualifier_base_and_if_exists(
+    text: str, qualifier: str, base: str, if_exists: bool
+) -> None:
+    operator = Operator.parse(text)
+    assert (operator.qualifier, operator.base, operator.if_exists) == (qualifier, base, if_exists)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "covers"),
+    [
+        ("arn:aws:s3:::*/*", True),
+        ("arn:aws:s3:::*", True),
+        ("arn:aws-cn:s3:::*", True),
+        ("arn:aws:s3:::bucket/*", False),
+        ("arn:aws:s3:::?*/*", True),  # a bucket name is never empty
+        ("arn:aws:s3:::?/*", False),  # one character is not every bucket name
+        ("arn:aws:s3:::*-assets/*", False),
+        ("arn:aws:ec2:*:*:instance/*", False),
+        ("*", True),
+        ("arn:*", True),
+    ],
+)
+def test_a_pattern_covers_a_format_only_when_its_wildcards_cover_every_placeholder(pattern: str, covers: bool) -> None:
+    s3_object = iam_knowledge.arn_format("s3", "object")
+    assert s3_object.arn == "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
+    assert arns.covers_every(pattern, s3_object) is covers
+
+
+def test_wildcards_reaching_other_accounts() -> None:
+    put_bucket_policy = iam_knowledge.lookup("s3:PutBucketPolicy")
+    pass_role = iam_knowledge.lookup("iam:PassRole")
+    assert arns.spans_accounts("arn:aws:s3:::dr-*", put_bucket_policy)
+    assert arns.spans_accounts("arn:aws:iam::*:role/app-*", pass_role)
+    assert not arns.spans_accounts("arn:aws:iam::123456789012:role/app-*", pass_role)

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel
 
+from guardrails import PACK_NAME, iam_knowledge, sdk
+from guardrails.registry import ALL_POLICIES, RULES_BY_NAME
+from guardrails.values import plain
 from tests.policies.fixtures import (
     COMPLIANT,
     IAM_POLICY,
@@ -18,13 +26,14 @@ from tests.policies.fixtures import (
     ROLE_POLICY_ATTACHMENT,
     SESSION_MANAGER_PERMISSIONS,
 )
-from tests.policies.harness import DELETE, changed, document, judge
+from tests.policies.harness import DELETE, changed, document, judge, urn_for
 
 ACTIONS = "aws-iam-no-wildcard-actions"
 RESOURCES = "aws-iam-no-wildcard-resources"
 MANAGED = "aws-iam-no-privileged-managed-policies"
 TRUST = "aws-iam-role-trust-restricted"
 ESCALATION = "aws-iam-no-privilege-escalation"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
 
 
 def policy(*statements: dict) -> dict:
@@ -225,3 +234,87 @@ def test_trusted_services_come_from_config() -> None:
 
 def test_missing_trust_policy_is_a_finding() -> None:
     assert judge(ROLE, changed(COMPLIANT[ROLE], ("assumeRolePolicy",), DELETE)).fired == {TRUST}
+
+
+# --- contradictions and harshness -------------------------------------------------------------------
+
+ACTION_NAME = re.compile(r"\b[a-z0-9-]+:[A-Za-z*]+\b")
+
+
+def test_wildcard_resources_fix_recommends_nothing_the_wildcard_actions_rule_blocks() -> None:
+    recommended = ACTION_NAME.findall(RULES_BY_NAME[RESOURCES].info.remediation_steps)
+    assert recommended
+    for action in recommended:
+        assert judge(IAM_POLICY, policy(allow(action, "*"))).fired == set(), action
+
+
+def test_describe_wildcard_on_star_says_which_of_its_actions_accept_arns() -> None:
+    expanded = iam_knowledge.expand("ec2:Describe*")
+    takes_arns = sorted(facts.name for facts in expanded if not facts.wildcard_resource_only)
+    verdict = judge(IAM_POLICY, policy(allow("ec2:Describe*", "*")))
+    assert verdict.fired == {RESOURCES}
+    assert f"{len(takes_arns)} of its {len(expanded)} actions accept ARNs: {takes_arns[0]}" in verdict.text(RESOURCES)
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+@pytest.mark.parametrize("service", ["lambda.amazonaws.com", "states.amazonaws.com", "eks.amazonaws.com"])
+def test_committed_configs_accept_roles_of_other_programs(environment: str, service: str) -> None:
+    config = json.loads((CONFIG_DIR / f"{environment}.json").read_text())
+    entry = config[TRUST]
+    assert (
+        judge(ROLE, trust({"Service": service}), config={TRUST: entry if isinstance(entry, dict) else {}}).fired
+        == set()
+    )
+
+
+# --- robustness and messages --------------------------------------------------------------------------
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
+    for _ in range(depth):
+        value = {"StringEquals": value}
+    return value
+
+
+def deep_trust(depth: int) -> dict:
+    return {"Sid": "Deep", "Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", "Condition": nested(depth)}
+
+
+def test_condition_nested_500_deep_is_a_finding_not_a_crash() -> None:
+    verdict = judge(ROLE, changed(COMPLIANT[ROLE], ("assumeRolePolicy",), document(deep_trust(500))))
+    assert verdict.fired == {TRUST}
+    assert "nests deeper than" in verdict.text(TRUST) and "could not evaluate" not in verdict.text(TRUST)
+
+
+def test_deep_condition_sent_as_an_object_through_the_servicer_is_a_finding() -> None:
+    # Protobuf caps a Struct's nesting (100 levels, two per object), so an object this deep is what can arrive.
+    servicer = sdk.PackServicer(PACK_NAME, "0.0.1", list(ALL_POLICIES), EnforcementLevel.ADVISORY, convert=plain)
+    props = changed(COMPLIANT[ROLE], ("assumeRolePolicy",), json.loads(document(deep_trust(40))))
+    request = proto.AnalyzeRequest(
+        type=ROLE, properties=json_format.ParseDict(props, struct_pb2.Struct()), urn=urn_for(ROLE, "deep"), name="deep"
+    )
+    messages = [d.message for d in servicer.Analyze(request, None).diagnostics if d.policyName == TRUST]
+    assert len(messages) == 1 and "nests deeper than" in messages[0]
+
+
+def test_huge_values_give_bounded_messages_and_one_finding_per_statement() -> None:
+    statement = {
+        "Sid": "S" * 1_000_000,
+        "Effect": "Allow",
+        "Action": [f"s3:*{i}" for i in range(5000)] + ["*"],
+        "Resource": "*",
+    }
+    verdict = judge(IAM_POLICY, policy(statement))
+    assert verdict.fired == {ACTIONS, RESOURCES, ESCALATION}
+    for rule in verdict.fired:
+        messages = verdict.messages[rule]
+        assert len(messages) == 1, rule
+        assert len(messages[0][0]) <= 700
+
+
+def test_finding_names_statement_action_and_fix() -> None:
+    text = judge(IAM_POLICY, policy({"Sid": "Reads", **allow("s3:GetObject", "arn:aws:s3:::*/*")})).text(RESOURCES)
+    assert "statement 'Reads'" in text and "'s3:GetObject'" in text and "every s3 object" in text and "Fix:" in text
+    unnamed = judge(IAM_POLICY, policy(allow("s3:GetObject", "*"))).text(RESOURCES)
+    assert "statement #2" in unnamed

