@@ -122,7 +122,13 @@ class ContainerHost(pulumi.ComponentResource):
         security_group = self._security_group(name, args, child, tags)
 
         # The newest AL2023 release: a new AMI replaces the host on the next `up`, which is how it gets patched.
-        ami = aws.ssm.get_parameter_output(name=AMI_PARAMETERS[args.architecture], opts=invoke).value
+        # `value` is always sensitive in pulumi-aws's schema (ssm/getParameter: "Value of the parameter. This value
+        # is always marked as sensitive"), and the SDK marks an output-form invoke's whole result secret when any
+        # field is (pulumi/runtime/invoke.py), which would hide the AMI from plans and the pack. An AMI id is
+        # public: a plain invoke's `insecureValue` is the same value, never secret.
+        ami = aws.ssm.get_parameter(
+            name=AMI_PARAMETERS[args.architecture], opts=pulumi.InvokeOptions(parent=self)
+        ).insecure_value
 
         instance = aws.ec2.Instance(
             f"{name}-instance",

@@ -83,12 +83,15 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipshape:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Invokes take the caller's explicit provider through their parent (pulumi/runtime/invoke.py uses the
+        # parent's provider when none is given); without it a real plan gains a default provider.
+        invoke = pulumi.InvokeOutputOptions(parent=self)
 
         if args.existing_vpc_id is not None:
             self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id)
             self.public_subnet_ids = pulumi.Output.from_input(list(args.existing_public_subnet_ids))
             self.private_subnet_ids = pulumi.Output.from_input(list(args.existing_private_subnet_ids))
-            vpc_cidr: pulumi.Output[str] = aws.ec2.get_vpc_output(id=args.existing_vpc_id).cidr_block
+            vpc_cidr: pulumi.Output[str] = aws.ec2.get_vpc_output(id=args.existing_vpc_id, opts=invoke).cidr_block
         else:
             # Public subnets for the load balancer and NAT, private ones for tasks and the host.
             vpc = awsx.ec2.Vpc(
@@ -222,7 +225,9 @@ class Network(pulumi.ComponentResource):
                 security_group_ids=[endpoint_group.id],
                 opts=child,
             )
-        route_tables = aws.ec2.get_route_tables_output(vpc_id=self.vpc_id).ids
+        route_tables = aws.ec2.get_route_tables_output(
+            vpc_id=self.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).ids
         for service in GATEWAY_ENDPOINTS:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service}",

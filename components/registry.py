@@ -322,7 +322,9 @@ class Image(pulumi.ComponentResource):
         self.tag = image_tag(context)
         image_name = pulumi.Output.concat(args.repository_url, ":", self.tag)
         # A 12-hour token fetched at deploy time: no stored registry credentials; the password stays secret.
-        token = aws.ecr.get_authorization_token_output(registry_id=args.registry_id)
+        token = aws.ecr.get_authorization_token_output(
+            registry_id=args.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         self.image = docker.Image(
             f"{name}-image",
             image_name=image_name,

@@ -12,6 +12,8 @@ import base64
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, sha1
 from preflight.policy_document import policy_document
 
@@ -262,6 +264,17 @@ ANSWERS: dict[str, Callable[[Placeholders, Mapping[str, Any]], dict[str, Any]]] 
 }
 
 
+# Outputs pulumi-aws's schema marks secret ("This value is always marked as sensitive", the functions' docs);
+# the provider returns them as secrets, and the Python SDK then marks the WHOLE result of an output-form
+# invoke secret (pulumi/runtime/invoke.py: `invoke_output_secret = is_secret or inputs_contain_secrets`),
+# so even `get_parameter_output(...).insecure_value` is secret; only a plain invoke's fields are not.
+SENSITIVE_OUTPUTS: dict[str, frozenset[str]] = {
+    "aws:ssm/getParameter:getParameter": frozenset({"value"}),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": frozenset({"authorizationToken", "password"}),
+    "aws:ecr/getCredentials:getCredentials": frozenset({"authorizationToken"}),
+}
+
+
 def answer(placeholders: Placeholders, token: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
     """The data source's result, or None when preflight has no answer for it."""
     compute = ANSWERS.get(token)
@@ -270,4 +283,6 @@ def answer(placeholders: Placeholders, token: str, args: Mapping[str, Any]) -> d
     result = placeholders.function_result(token)
     result.update({key: value for key, value in args.items() if value is not None})
     result.update({key: value for key, value in compute(placeholders, args).items() if value is not None})
+    for key in SENSITIVE_OUTPUTS.get(token, ()) & result.keys():
+        result[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": result[key]}
     return result

@@ -75,6 +75,8 @@ class Recording:
     unknowns: bool = False
     unanswered_data_sources: list[str] = field(default_factory=list)
     """Data sources (and stack references) preflight had no answer for, sorted: their outputs were unknown."""
+    invokes: list[tuple[str, str]] = field(default_factory=list)
+    """Every data-source call as (token, provider reference `urn::id`, empty for the default provider), in order."""
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -168,6 +170,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.stack_outputs_struct = struct_pb2.Struct()
         self.unanswered: list[str] = []
+        self.invokes: list[tuple[str, str]] = []
         self._by_urn: dict[str, RecordedResource] = {}
         self._lock = threading.Lock()
         self.program_files: ProgramFiles | None = None
@@ -181,6 +184,10 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().make_urn(parent, type_, name)
 
     def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:
+        # The SDK sends the provider reference it resolved (explicit, or inherited from the parent); an empty one
+        # means the engine's default provider (pulumi/runtime/invoke.py, ResourceInvokeRequest.provider).
+        with self._lock:
+            self.invokes.append((request.tok, request.provider))
         try:
             return super().Invoke(request)
         except UnknownInvokeError:
@@ -474,6 +481,7 @@ def record(
         warnings=log.warnings,
         unknowns=unknowns,
         unanswered_data_sources=sorted(set(monitor.unanswered)),
+        invokes=list(monitor.invokes),
     )
 
 
