@@ -9,7 +9,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from preflight.model import (
     PolicyInfo,
     RecordedResource,
 )
+from preflight.pack_runtime import PackEnvironmentError, pack_python
 from preflight.recorder import ORGANIZATION, STACK_TYPE, resource_reference_value
 
 LEVELS = {
@@ -129,8 +129,12 @@ class PolicyPack:
         main = self.pack_dir / "__main__.py"
         if not main.is_file():
             raise AnalyzerError(f"policy pack: no __main__.py in {self.pack_dir}")
+        try:
+            python = pack_python(self.pack_dir)
+        except PackEnvironmentError as error:
+            raise AnalyzerError(str(error)) from None
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "__main__.py"],
+            [python, "-u", "__main__.py"],
             cwd=self.pack_dir,
             env=self.env,
             stdin=subprocess.DEVNULL,
