@@ -3,16 +3,15 @@ the analyzer gRPC protocol: GetAnalyzerInfo, Configure, Analyze per resource, An
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import itertools
 import json
 import os
 import queue
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -237,31 +236,6 @@ class PolicyPack:
             details = error.details() if hasattr(error, "details") else str(error)
             raise AnalyzerError(f"policy pack {method} failed: {details}{self._stderr_tail(10)}") from None
 
-    def _pipelined(self, method: str, requests: Iterable[Any], window: int) -> Iterator[tuple[Any, Any]]:
-        """(request, response) in request order, with up to `window` calls in flight (gRPC futures: no thread
-        per call), so the pack is never idle waiting for the next request to be built and sent."""
-        if self.stub is None:
-            raise AnalyzerError("the policy pack is not started")
-        call = getattr(self.stub, method)
-        pending: collections.deque[tuple[Any, grpc.Future]] = collections.deque()
-        try:
-            for request in requests:
-                pending.append((request, call.future(request)))
-                if len(pending) >= window:
-                    yield self._answer(method, *pending.popleft())
-            while pending:
-                yield self._answer(method, *pending.popleft())
-        finally:
-            for _, future in pending:
-                future.cancel()
-
-    def _answer(self, method: str, request: Any, future: grpc.Future) -> tuple[Any, Any]:
-        try:
-            return request, future.result()
-        except grpc.RpcError as error:
-            details = error.details() if hasattr(error, "details") else str(error)
-            raise AnalyzerError(f"policy pack {method} failed: {details}{self._stderr_tail(10)}") from None
-
     def info(self) -> analyzer_pb2.AnalyzerInfo:
         if self._info is None:
             self._info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
@@ -302,25 +276,24 @@ class PolicyPack:
         resources: list[RecordedResource],
         *,
         progress: Callable[[int, int], None] | None = None,
-        window: int = 8,
+        workers: int = 4,
     ) -> list[Diagnostic]:
-        """Analyze every resource (the Stack first, as the engine registers it), then AnalyzeStack once.
-
-        Up to `window` Analyze calls are in flight at once: the next requests are built while the pack
-        answers the earlier ones, and the answers are taken in order."""
+        """Analyze every resource (the Stack first, as the engine registers it), then AnalyzeStack once."""
         by_urn = {r.urn: r for r in resources}
-        requests = itertools.chain([self._stack_request()], (self._analyze_request(r, by_urn) for r in resources))
+        requests = [self._stack_request()] + [self._analyze_request(r, by_urn) for r in resources]
         diagnostics: list[Diagnostic] = []
         judged: set[str] = set()
         enabled = self._enabled_resource_rules()
-        for done, (request, response) in enumerate(self._pipelined("Analyze", requests, window)):
-            found = list(_diagnostics(response, request.urn))
-            diagnostics.extend(found)
-            not_applicable = {entry.policy_name for entry in response.not_applicable}
-            if found or enabled - not_applicable:
-                judged.add(request.urn)
-            if progress is not None and done:
-                progress(done, len(resources))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            responses = pool.map(lambda request: self._call("Analyze", request), requests)
+            for done, (request, response) in enumerate(zip(requests, responses, strict=True)):
+                found = list(_diagnostics(response, request.urn))
+                diagnostics.extend(found)
+                not_applicable = {entry.policy_name for entry in response.not_applicable}
+                if found or enabled - not_applicable:
+                    judged.add(request.urn)
+                if progress is not None and done:
+                    progress(done, len(resources))
         stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
         stack_diagnostics = list(_diagnostics(self._call("AnalyzeStack", stack), ""))
         diagnostics.extend(stack_diagnostics)
