@@ -110,7 +110,7 @@ def _server_env(port: int) -> dict[str, str]:
     # The in-process counter: the bench measures the serving stack, not DynamoDB.
     for name in ("COUNTER_TABLE", "SLOW_ENDPOINT_ENABLED", "WEB_CONCURRENCY", "WEB_THREADS"):
         env.pop(name, None)
-    env["PORT"] = str(port)
+    env["BIND_ADDRESS"], env["PORT"] = "127.0.0.1", str(port)
     env["PYTHONPATH"] = str(APP_DIR)
     return env
 

@@ -9,7 +9,7 @@ project's own stack maps its config onto these Args in components.settings, whic
 library do not need.
 """
 
-from components.aws_limits import ArgsError
+from components.checks import ArgsError
 from components.container_host import ContainerHost, ContainerHostArgs
 from components.counter_table import CounterTable, CounterTableArgs
 from components.network import Network, NetworkArgs

@@ -10,14 +10,17 @@ import components.iam as iam
 
 def access_log_bucket(
     name: str, *, account_id: pulumi.Input[str], force_destroy: pulumi.Input[bool], parent: pulumi.Resource
-) -> aws.s3.Bucket:
+) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
     """A private, encrypted bucket the region's ELB log delivery may write to under `<name>/`, and nothing else.
 
+    Returns the bucket and the resources a load balancer must wait for before it enables logging to it: ELB
+    checks the bucket's policy when access logs are switched on ("Access Denied for bucket ... Please check
+    S3bucket permission", Elastic Load Balancing's access-log docs), and the engine creates siblings in parallel.
     Its resources are named `<name>-access-logs` and are children of `parent`.
     """
     child = pulumi.ResourceOptions(parent=parent)
     bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=force_destroy, opts=child)
-    aws.s3.BucketPublicAccessBlock(
+    public_access = aws.s3.BucketPublicAccessBlock(
         f"{name}-access-logs",
         bucket=bucket.id,
         block_public_acls=True,
@@ -26,14 +29,14 @@ def access_log_bucket(
         restrict_public_buckets=True,
         opts=child,
     )
-    aws.s3.BucketOwnershipControls(
+    ownership = aws.s3.BucketOwnershipControls(
         f"{name}-access-logs",
         bucket=bucket.id,
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
         opts=child,
     )
     # ALB access logs support SSE-S3 only.
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-access-logs",
         bucket=bucket.id,
         rules=[
@@ -58,8 +61,8 @@ def access_log_bucket(
         ],
         opts=child,
     )
-    elb_account = aws.elb.get_service_account_output()
-    aws.s3.BucketPolicy(
+    elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    policy = aws.s3.BucketPolicy(
         f"{name}-access-logs",
         bucket=bucket.id,
         policy=iam.policy_json(
@@ -85,4 +88,4 @@ def access_log_bucket(
         ),
         opts=child,
     )
-    return bucket
+    return bucket, [policy, public_access, ownership, encryption]

@@ -2,20 +2,22 @@
 
 A rule is a small pure function `rule(value) -> str | None`: None when AWS would accept the value, otherwise
 what is allowed, worded to follow "<name> = <value>: ". Callers name the value: the settings adapter with the
-config key, an Args class with its field (`check`), user data with its parameter. Every limit here is listed
-with its AWS source in docs/aws-limits.md.
+config key, an Args class with its field (components.checks.check), user data with its parameter. Every limit
+here is listed with its AWS source in docs/aws-limits.md.
 
-This module is a leaf: the standard library only, so anything may import it cheaply.
+A leaf: the standard library and components.checks only, so anything may import it cheaply.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-Rule = Callable[[Any], "str | None"]
+import components.aws_models as aws_models
+from components.checks import Rule, between, is_int, matches, one_of
 
 # --- ECS on Fargate -------------------------------------------------------------------------------
 
@@ -61,6 +63,8 @@ LOG_RETENTION_DAYS = (
 
 REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", re.ASCII)
 REPOSITORY_NAME_LENGTH = (2, 256)
+REPOSITORY_POLICY_CHARS = 10_240
+TASK_DEFINITION_BYTES = 64 * 1024
 REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]", re.ASCII)
 ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
 ACM_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}", re.ASCII)
@@ -77,85 +81,29 @@ PRINCIPAL_ARN = re.compile(
     r"arn:aws[a-z-]*:iam::[0-9]{12}:(?:root|(?:role|user)/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64})",
     re.ASCII,
 )
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
-# Names that say "secret": such a value belongs in `secrets` (read from Secrets Manager or SSM), never in plain
-# environment variables, which anyone allowed to describe the task definition can read.
-SECRET_LOOKING_NAME = re.compile(r"(?i)(secret|passw(or)?d|token|api_?key|private_?key|credential)", re.ASCII)
 # Tags (Resource Groups Tagging API): at most 50 per resource; keys 1-128, values 0-256 characters.
 TAG_KEY_LENGTH, TAG_VALUE_LENGTH = 128, 256
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
+MAX_TAGS = 50
+# The provider's default tags (project, stack, managed-by) and the host's Name tag come first.
+MAX_EXTRA_TAGS = MAX_TAGS - 4
 INSTANCE_TYPE = re.compile(r"([a-z]+)([0-9]+)([a-z-]*)\.([a-z0-9]+)", re.ASCII)
 SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}", re.ASCII)
 VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}", re.ASCII)
 VPC_PREFIX_LENGTHS = (16, 24)
+# RFC 1918 and the shared address space AWS accepts for VPCs; never loopback, link-local, 0/8 or 240/4.
+PRIVATE_VPC_BLOCKS = tuple(
+    ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+SECURITY_GROUP_INGRESS_RULES = 60
+# Availability Zones a new account can use; regions not listed have three (docs/aws-limits.md).
+DEFAULT_AVAILABILITY_ZONES = 3
+REGION_AVAILABILITY_ZONES = {"us-east-1": 6, "us-west-2": 4, "ap-northeast-2": 4, "us-west-1": 2}
 # EC2 refuses user data above 16 KB (before base64).
 MAX_USER_DATA_BYTES = 16 * 1024
 ROOT_VOLUME_GIB = (8, 16384)
 NAT_STRATEGIES = ("OnePerAz", "Single", "None")
 AVAILABILITY_ZONES = (2, 6)
-
-
-class ArgsError(ValueError):
-    """An Args field holds a value AWS would refuse; `owner.field = value: reason`."""
-
-    def __init__(self, owner: str, field: str, value: Any, reason: str) -> None:
-        self.owner, self.field, self.value, self.reason = owner, field, value, reason
-        super().__init__(f"{owner}.{field} = {value!r}: {reason}")
-
-
-def is_plain(value: Any) -> bool:
-    """Whether `value` is known now (no Output or other awaitable anywhere inside it)."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return True
-    if isinstance(value, Mapping):
-        return all(is_plain(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return all(is_plain(item) for item in value)
-    return False
-
-
-def check(owner: str, field: str, value: Any, rule: Rule) -> None:
-    """Raise ArgsError when a plain `value` breaks `rule`; values not known yet (Outputs) are skipped."""
-    if value is None or not is_plain(value):
-        return
-    reason = rule(value)
-    if reason is not None:
-        raise ArgsError(owner, field, value, reason)
-
-
-# --- rules ------------------------------------------------------------------------------------------
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def between(low: int, high: int, why: str = "") -> Rule:
-    """An integer from low to high (inclusive)."""
-
-    def rule(value: Any) -> str | None:
-        if not _is_int(value) or not low <= value <= high:
-            return f"must be {low} to {high}{why}"
-        return None
-
-    return rule
-
-
-def one_of(allowed: Iterable[Any]) -> Rule:
-    choices = tuple(allowed)
-
-    def rule(value: Any) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(map(str, choices))}"
-
-    return rule
-
-
-def matches(pattern: re.Pattern[str], what: str) -> Rule:
-    """A string the whole of which matches `pattern` (ASCII only); `what` describes it with an example."""
-
-    def rule(value: Any) -> str | None:
-        return None if isinstance(value, str) and pattern.fullmatch(value) else f"not {what}"
-
-    return rule
 
 
 port = between(*PORTS, " (the container runs without root and without capabilities)")
@@ -172,7 +120,6 @@ root_volume = between(*ROOT_VOLUME_GIB)
 # ECR lifecycle rules take any positive countNumber; these bounds keep a typo (days vs images) visible.
 expiry_days = between(1, 3650)
 images_to_keep = between(1, 10000)
-region = matches(REGION, "an AWS region name such as eu-west-1")
 vpc_id = matches(VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
 subnet_id = matches(SUBNET_ID, "a subnet id such as subnet-0123456789abcdef0")
 acm_certificate_arn = matches(ACM_ARN, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)")
@@ -195,24 +142,13 @@ load_balancer_name = matches(
 )
 
 
-def at_least(low: int, name: str) -> Rule:
-    """An integer not below `low`, the value of the field or key `name`."""
-
-    def rule(value: Any) -> str | None:
-        if not _is_int(value) or value < low:
-            return f"must be at least {name} ({low})"
-        return None
-
-    return rule
-
-
 def count_between(low: int, high: int) -> Rule:
     """The desired count: from the lower to the upper autoscaling bound."""
 
     def rule(value: Any) -> str | None:
         if low > high:
             return None  # the bounds themselves are wrong, and reported there
-        if not _is_int(value) or not low <= value <= high:
+        if not is_int(value) or not low <= value <= high:
             return f"must be from the minimum ({low}) to the maximum ({high}) count"
         return None
 
@@ -222,7 +158,7 @@ def count_between(low: int, high: int) -> Rule:
 def health_check_timeout_below(interval: int) -> Rule:
     def rule(value: Any) -> str | None:
         reason = health_check_timeout(value)
-        if reason is None and _is_int(interval) and value >= interval:
+        if reason is None and is_int(interval) and value >= interval:
             return f"must be less than the health check interval ({interval} s)"
         return reason
 
@@ -231,7 +167,7 @@ def health_check_timeout_below(interval: int) -> Rule:
 
 def listener_ports(value: Any) -> str | None:
     low, high = LISTENER_PORTS
-    if not value or not all(_is_int(port) and low <= port <= high for port in value):
+    if not value or not all(is_int(port) and low <= port <= high for port in value):
         return f"must be one or more ports from {low} to {high}"
     if len(set(value)) != len(value):
         return "lists a port twice"
@@ -245,43 +181,51 @@ def subnet_ids(value: Any) -> str | None:
     return f"not subnet ids such as subnet-0123456789abcdef0: {', '.join(map(str, bad))}" if bad else None
 
 
-def environment_names(reserved: Iterable[str]) -> Rule:
-    """Environment variable names a caller may set: POSIX-style names the app and the platform do not own."""
-    owned = frozenset(reserved)
+def region(value: Any) -> str | None:
+    """A region botocore knows (its partitions data), e.g. eu-west-1."""
+    if isinstance(value, str) and REGION.fullmatch(value) and value in aws_models.region_partitions():
+        return None
+    return "not an AWS region name such as eu-west-1 (botocore lists no such region)"
+
+
+def partition_of(region_name: str) -> str:
+    """The partition a region belongs to (botocore's partitions data); `aws` for a region it does not know."""
+    return aws_models.region_partitions().get(region_name, "aws")
+
+
+def availability_zones_in(region_name: str) -> Rule:
+    """No more Availability Zones than the region has (docs/aws-limits.md: most regions have three)."""
+    count = REGION_AVAILABILITY_ZONES.get(region_name, DEFAULT_AVAILABILITY_ZONES)
 
     def rule(value: Any) -> str | None:
-        for name in value:
-            if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
-                return f"{name!r} is not a variable name (letters, digits and _, not starting with a digit)"
-            if name in owned or name.startswith(("AWS_", "ECS_")):
-                return f"{name} is set by the platform and cannot be overridden"
+        return f"{region_name} has {count} Availability Zones" if is_int(value) and value > count else None
+
+    return rule
+
+
+def arn_in(region_name: str, what: str) -> Rule:
+    """An ARN in the stack's own partition and region (a listener, a repository or a log group cannot use a
+    certificate or key from elsewhere)."""
+    partition = partition_of(region_name)
+
+    def rule(value: Any) -> str | None:
+        parts = str(value).split(":")
+        if len(parts) < 6 or (parts[1], parts[3]) != (partition, region_name):
+            return f"{what} must be in the stack's partition and region ({partition}, {region_name})"
         return None
 
     return rule
 
 
-def optional(rule: Rule) -> Rule:
-    """`rule`, or nothing at all (None)."""
-    return lambda value: None if value is None else rule(value)
+def principals_in(region_name: str) -> Rule:
+    """Principal ARNs of the stack's partition (an account id becomes `arn:<partition>:iam::<id>:root`)."""
+    partition = partition_of(region_name)
 
+    def rule(value: Any) -> str | None:
+        other = [arn for arn in value if str(arn).split(":")[1:2] != [partition]]
+        return f"{', '.join(map(str, other))}: not in the stack's partition ({partition})" if other else None
 
-def each(rule: Rule) -> Rule:
-    """Every item of a list follows `rule`; the reason names each bad item."""
-
-    def check_items(value: Any) -> str | None:
-        reasons = [f"{item!r}: {reason}" for item in value if (reason := rule(item)) is not None]
-        return "; ".join(reasons) or None
-
-    return check_items
-
-
-def partition_of(region_name: str) -> str:
-    """The partition a region belongs to (aws-cn for China, aws-us-gov for GovCloud, else aws)."""
-    if region_name.startswith("cn-"):
-        return "aws-cn"
-    if region_name.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    return rule
 
 
 def principal_or_account(value: Any) -> str | None:
@@ -293,71 +237,22 @@ def principal_or_account(value: Any) -> str | None:
     return "must be a 12-digit account id or an IAM root/role/user ARN; public principals are not allowed"
 
 
-def pairs(items: Iterable[Any]) -> tuple[dict[str, str], str | None]:
-    """`NAME=value` strings as a mapping, or the reason they are not."""
-    found: dict[str, str] = {}
-    for item in items:
-        name, sep, value = str(item).partition("=")
-        if not sep or not name:
-            return {}, f"{item!r} is not NAME=value"
-        if name in found:
-            return {}, f"{name} is given twice"
-        found[name] = value
-    return found, None
-
-
-def environment(reserved: Iterable[str]) -> Rule:
-    """Plain environment variables: allowed names, none that looks like a secret."""
-    names = environment_names(reserved)
-
-    def rule(value: Mapping[str, Any]) -> str | None:
-        secret = [name for name in value if isinstance(name, str) and SECRET_LOOKING_NAME.search(name)]
-        if secret:
-            return f"{secret[0]} looks like a secret: pass it through secrets"
-        return names(value)
-
-    return rule
-
-
-def secrets(reserved: Iterable[str]) -> Rule:
-    """Secrets: allowed names, each a Secrets Manager secret or SSM parameter ARN."""
-    names = environment_names(reserved)
-
-    def rule(value: Mapping[str, Any]) -> str | None:
-        reason = names(value)
-        if reason is None:
-            bad = [f"{name}={arn}" for name, arn in value.items() if isinstance(arn, str) and secret_arn(arn)]
-            reason = (
-                f"{', '.join(bad)}: the value must be a Secrets Manager secret ARN or an SSM parameter ARN"
-                if bad
-                else None
-            )
-        return reason
-
-    return rule
-
-
-def not_in_environment(environment_value: Mapping[str, Any]) -> Rule:
-    """Secrets whose names are not plain environment variables too (ECS refuses a name given twice)."""
-
-    def rule(value: Mapping[str, Any]) -> str | None:
-        both = sorted(set(value) & set(environment_value))
-        return f"{', '.join(both)} also in environment: a name is plain or secret, not both" if both else None
-
-    return rule
-
-
 def tags(reserved: Iterable[str] = ()) -> Rule:
-    """Extra tags: AWS's key and value lengths, no `aws:` keys, none of the keys the program sets itself."""
+    """Extra tags: AWS's count, lengths and characters, no `aws:` keys, none of the keys the program sets."""
     owned = tuple(reserved)
 
     def rule(value: Mapping[str, Any]) -> str | None:
+        if len(value) > MAX_EXTRA_TAGS:
+            program = MAX_TAGS - MAX_EXTRA_TAGS
+            return f"{len(value)} tags; AWS allows {MAX_TAGS} per resource and the program sets {program}"
         for key, text in value.items():
             if not 1 <= len(key) <= TAG_KEY_LENGTH or len(str(text)) > TAG_VALUE_LENGTH:
                 return (
                     f"{key}: expected key=value with a key of 1-{TAG_KEY_LENGTH} and a value of at most "
                     f"{TAG_VALUE_LENGTH} characters"
                 )
+            if not _tag_text(key) or not _tag_text(str(text)):
+                return f"{key}: tags take letters, digits, spaces and _ . : / = + - @ only"
             if key.lower().startswith("aws:"):
                 return f"{key}: keys starting with aws: are reserved by AWS"
             if key in owned:
@@ -365,6 +260,12 @@ def tags(reserved: Iterable[str] = ()) -> Rule:
         return None
 
     return rule
+
+
+def _tag_text(text: str) -> bool:
+    """AWS's tag pattern `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`: Unicode letters, separators and numbers are AWS's own
+    rule here (unlike the ASCII-only identifiers above)."""
+    return all(unicodedata.category(char)[0] in "LZN" or char in TAG_PUNCTUATION for char in text)
 
 
 def nat_needs_endpoints(vpc_endpoints: bool) -> Rule:
@@ -412,7 +313,7 @@ def log_retention(value: Any) -> str | None:
 
 
 def fargate_cpu(value: Any) -> str | None:
-    return None if _is_int(value) and value in FARGATE_MEMORY else one_of(FARGATE_MEMORY)(value)
+    return None if is_int(value) and value in FARGATE_MEMORY else one_of(FARGATE_MEMORY)(value)
 
 
 def fargate_memory(cpu: int) -> Rule:
@@ -425,7 +326,7 @@ def fargate_memory(cpu: int) -> Rule:
             ok = value in FARGATE_256_MEMORY
             return None if ok else "with cpu 256 must be 512, 1024 or 2048"
         low, high, step = FARGATE_MEMORY[cpu]
-        if _is_int(value) and low <= value <= high and (value - low) % step == 0:
+        if is_int(value) and low <= value <= high and (value - low) % step == 0:
             return None
         return f"with cpu {cpu} must be {low} to {high} in steps of {step}"
 
@@ -438,8 +339,9 @@ def vpc_cidr(value: Any) -> str | None:
         network = ipaddress.IPv4Network(value)
     except (ValueError, TypeError):
         return "not an IPv4 CIDR block such as 10.0.0.0/16"
-    if not network.is_private or network.is_loopback or network.is_link_local or not low <= network.prefixlen <= high:
-        return f"must be a private IPv4 range from /{low} to /{high}, e.g. 10.0.0.0/16"
+    if not any(network.subnet_of(block) for block in PRIVATE_VPC_BLOCKS) or not low <= network.prefixlen <= high:
+        ranges = ", ".join(map(str, PRIVATE_VPC_BLOCKS))
+        return f"must be a private IPv4 range ({ranges}) from /{low} to /{high}, e.g. 10.0.0.0/16"
     return None
 
 
@@ -454,14 +356,36 @@ def private_cidr(value: Any) -> str | None:
     return None
 
 
+def ingress_cidrs(value: Any) -> str | None:
+    """Private ranges, each once, within a security group's inbound rules per address family (one rule is the
+    load balancer's group)."""
+    reasons = [f"{item!r}: {reason}" for item in value if (reason := private_cidr(item)) is not None]
+    if reasons:
+        return "; ".join(reasons)
+    networks = [ipaddress.ip_network(item) for item in value]
+    twice = sorted({str(n) for n in networks if networks.count(n) > 1})
+    if twice:
+        return f"{', '.join(twice)} given twice (one rule each: a second would be a second resource of one name)"
+    for version in (4, 6):
+        count = sum(1 for n in networks if n.version == version)
+        if count > SECURITY_GROUP_INGRESS_RULES - 1:
+            return (
+                f"{count} IPv{version} ranges; a security group takes {SECURITY_GROUP_INGRESS_RULES} inbound rules "
+                "per address family and one is the load balancer's"
+            )
+    return None
+
+
 def instance_type(architecture_name: str) -> Rule:
-    """An EC2 instance type of `architecture_name` (Graviton types, with a `g` after the generation, for arm64)."""
+    """An EC2 instance type botocore's EC2 model lists, of `architecture_name`."""
 
     def rule(value: Any) -> str | None:
-        match = INSTANCE_TYPE.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            return "not an EC2 instance type such as t3.micro"
-        if ("g" in match.group(3)) != (architecture_name == "arm64"):
+        if not isinstance(value, str) or value not in aws_models.instance_types():
+            return "not an EC2 instance type botocore's EC2 model lists, such as t3.micro"
+        found = aws_models.instance_architecture(value)
+        if found is None:
+            return "a Mac instance needs a macOS image; use a Linux type such as t3.micro"
+        if found != architecture_name:
             wanted = (
                 "a Graviton type such as t4g.micro"
                 if architecture_name == "arm64"

@@ -5,24 +5,40 @@ Kept apart from the component so the definition can be checked against botocore'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from components.aws_limits import TASK_DEFINITION_BYTES, secret_arn
+from components.checks import Rule
 
 CONTAINER_NAME = "web"
 APP_USER = "10001"
 # Container health check (docs/aws-limits.md: interval 5-300, timeout 2-60, retries 1-10, startPeriod 0-300).
 CONTAINER_HEALTH = {"interval": 15, "timeout": 5, "retries": 3, "startPeriod": 10}
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+# Names that say "secret": such a value belongs in `secrets` (read from Secrets Manager or SSM), never in plain
+# environment variables, which anyone allowed to describe the task definition can read.
+SECRET_LOOKING_NAME = re.compile(r"(?i)(secret|passw(or)?d|token|api_?key|private_?key|credential)", re.ASCII)
+# Names the app and the platform set; a caller's environment must not override them.
+RESERVED_ENVIRONMENT = ("PORT", "COUNTER_TABLE", "APP_VERSION", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT")
+# Room for the task definition's other fields (family, roles, sizes, volumes, tags).
+TASK_DEFINITION_MARGIN = 4096
 # gunicorn finishes in-flight requests this long before ECS's stopTimeout ends in SIGKILL.
 DRAIN_MARGIN_SECONDS = 5
 
 
+# The health probe is fixed code; the URL reaches it as an argument (sys.argv[1]), never inside the code, so no
+# configured path can change what runs.
+HEALTH_PROBE = (
+    "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=3).status == 200 else 1)"
+)
+
+
 def health_check_command(port: int, path: str) -> list[str]:
     """Slim images have no curl: ask the health path with the Python that runs the app."""
-    script = (
-        "import sys, urllib.request; "
-        f"sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=3).status == 200 else 1)"
-    )
-    return ["CMD", "python", "-c", script]
+    return ["CMD", "python", "-c", HEALTH_PROBE, f"http://127.0.0.1:{port}{path}"]
 
 
 def web_concurrency(cpu: int) -> int:
@@ -33,6 +49,29 @@ def web_concurrency(cpu: int) -> int:
 def graceful_timeout(stop_timeout_seconds: int) -> int:
     """gunicorn drains in-flight requests for this long: inside ECS's stopTimeout."""
     return stop_timeout_seconds - DRAIN_MARGIN_SECONDS
+
+
+def task_definition_size(secrets_value: Mapping[str, str]) -> Rule:
+    """The rule for the environment: with the secrets, the task definition must fit ECS's 64 KiB."""
+
+    def rule(value: Mapping[str, str]) -> str | None:
+        # Everything else in the definition is short; the image reference and log group are at most ~300 each.
+        container = container_definition(
+            image="i" * 300,
+            port=65535,
+            health_check_path="/" * 64,
+            stop_timeout_seconds=120,
+            region="xx-xxxxxxxxx-1",
+            log_group="g" * 300,
+            environment=dict(value),
+            secrets=dict(secrets_value),
+        )
+        size = len(json.dumps([container]).encode("utf-8")) + TASK_DEFINITION_MARGIN
+        if size > TASK_DEFINITION_BYTES:
+            return f"the task definition would be about {size} bytes; ECS accepts {TASK_DEFINITION_BYTES}"
+        return None
+
+    return rule
 
 
 def container_definition(
@@ -72,3 +111,62 @@ def container_definition(
         "stopTimeout": stop_timeout_seconds,
         "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
     }
+
+
+# --- the rules for a caller's environment and secrets (one rule each, used by Args and settings) ---
+
+
+def environment_names(reserved: Iterable[str]) -> Rule:
+    """Environment variable names a caller may set: POSIX-style names the app and the platform do not own."""
+    owned = frozenset(reserved)
+
+    def rule(value: Any) -> str | None:
+        for name in value:
+            if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+                return f"{name!r} is not a variable name (letters, digits and _, not starting with a digit)"
+            if name in owned or name.startswith(("AWS_", "ECS_")):
+                return f"{name} is set by the platform and cannot be overridden"
+        return None
+
+    return rule
+
+
+def environment(reserved: Iterable[str]) -> Rule:
+    """Plain environment variables: allowed names, none that looks like a secret."""
+    names = environment_names(reserved)
+
+    def rule(value: Mapping[str, Any]) -> str | None:
+        secret = [name for name in value if isinstance(name, str) and SECRET_LOOKING_NAME.search(name)]
+        if secret:
+            return f"{secret[0]} looks like a secret: pass it through secrets"
+        return names(value)
+
+    return rule
+
+
+def secrets(reserved: Iterable[str]) -> Rule:
+    """Secrets: allowed names, each a Secrets Manager secret or SSM parameter ARN."""
+    names = environment_names(reserved)
+
+    def rule(value: Mapping[str, Any]) -> str | None:
+        reason = names(value)
+        if reason is None:
+            bad = [f"{name}={arn}" for name, arn in value.items() if isinstance(arn, str) and secret_arn(arn)]
+            reason = (
+                f"{', '.join(bad)}: the value must be a Secrets Manager secret ARN or an SSM parameter ARN"
+                if bad
+                else None
+            )
+        return reason
+
+    return rule
+
+
+def not_in_environment(environment_value: Mapping[str, Any]) -> Rule:
+    """Secrets whose names are not plain environment variables too (ECS refuses a name given twice)."""
+
+    def rule(value: Mapping[str, Any]) -> str | None:
+        both = sorted(set(value) & set(environment_value))
+        return f"{', '.join(both)} also in environment: a name is plain or secret, not both" if both else None
+
+    return rule

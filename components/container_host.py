@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 import components.iam as iam
 import components.user_data as user_data
 
@@ -74,17 +75,20 @@ class ContainerHostArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        aws_limits.check(owner, "architecture", self.architecture, aws_limits.architecture)
-        if self.architecture in aws_limits.ARCHITECTURES:
-            aws_limits.check(owner, "instance_type", self.instance_type, aws_limits.instance_type(self.architecture))
-        aws_limits.check(owner, "root_volume_gib", self.root_volume_gib, aws_limits.root_volume)
-        aws_limits.check(owner, "region", self.region, aws_limits.region)
-        aws_limits.check(owner, "container_port", self.container_port, aws_limits.port)
-        aws_limits.check(owner, "health_check_path", self.health_check_path, aws_limits.health_path)
-        for cidr in self.allowed_cidrs:
-            aws_limits.check(owner, "allowed_cidrs", cidr, aws_limits.private_cidr)
+        checks.check_fields(
+            self,
+            {
+                "architecture": aws_limits.architecture,
+                "instance_type": aws_limits.instance_type(self.architecture),
+                "root_volume_gib": aws_limits.root_volume,
+                "region": aws_limits.region,
+                "container_port": aws_limits.port,
+                "health_check_path": aws_limits.health_path,
+                "allowed_cidrs": aws_limits.ingress_cidrs,
+            },
+        )
         if (self.counter_table_name is None) != (self.counter_table_arn is None):
-            raise aws_limits.ArgsError(
+            raise checks.ArgsError(
                 owner,
                 "counter_table_arn",
                 self.counter_table_arn,
@@ -94,7 +98,7 @@ class ContainerHostArgs:
             try:
                 user_data.check_image_reference(self.image_reference)
             except user_data.UserDataError as error:
-                raise aws_limits.ArgsError(owner, "image_reference", self.image_reference, str(error)) from None
+                raise checks.ArgsError(owner, "image_reference", self.image_reference, str(error)) from None
 
 
 class ContainerHost(pulumi.ComponentResource):
@@ -118,7 +122,13 @@ class ContainerHost(pulumi.ComponentResource):
         security_group = self._security_group(name, args, child, tags)
 
         # The newest AL2023 release: a new AMI replaces the host on the next `up`, which is how it gets patched.
-        ami = aws.ssm.get_parameter_output(name=AMI_PARAMETERS[args.architecture], opts=invoke).value
+        # `value` is always sensitive in pulumi-aws's schema (ssm/getParameter: "Value of the parameter. This value
+        # is always marked as sensitive"), and the SDK marks an output-form invoke's whole result secret when any
+        # field is (pulumi/runtime/invoke.py), which would hide the AMI from plans and the pack. An AMI id is
+        # public: a plain invoke's `insecureValue` is the same value, never secret.
+        ami = aws.ssm.get_parameter(
+            name=AMI_PARAMETERS[args.architecture], opts=pulumi.InvokeOptions(parent=self)
+        ).insecure_value
 
         instance = aws.ec2.Instance(
             f"{name}-instance",

@@ -10,6 +10,9 @@ import pulumi_aws as aws
 
 # The app's item key attribute (app/visits: one item per counter, `pk` = counter name).
 PARTITION_KEY = "pk"
+# The app also writes one short-lived marker item per visit, so a retried write counts once
+# (app/visits/counters.py); DynamoDB's TTL deletes each marker after the epoch second it holds here.
+EXPIRES_ATTRIBUTE = "expires_at"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +47,7 @@ class CounterTable(pulumi.ComponentResource):
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=args.point_in_time_recovery),
             deletion_protection_enabled=args.deletion_protection,
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=EXPIRES_ATTRIBUTE, enabled=True),
             tags=dict(args.tags) or None,
             opts=pulumi.ResourceOptions(parent=self),
         )

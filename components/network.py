@@ -14,7 +14,8 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 import components.aws_limits as aws_limits
-from components.aws_limits import is_plain
+import components.checks as checks
+from components.checks import is_plain
 
 HTTPS = 443
 HTTP = 80
@@ -51,18 +52,23 @@ class NetworkArgs:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        aws_limits.check(owner, "cidr_block", self.cidr_block, aws_limits.vpc_cidr)
-        aws_limits.check(owner, "availability_zones", self.availability_zones, aws_limits.availability_zones)
-        aws_limits.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_strategy)
-        aws_limits.check(owner, "app_port", self.app_port, aws_limits.port)
-        aws_limits.check(owner, "listener_ports", tuple(self.listener_ports), aws_limits.listener_ports)
-        aws_limits.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_needs_endpoints(self.vpc_endpoints))
-        aws_limits.check(owner, "existing_vpc_id", self.existing_vpc_id, aws_limits.vpc_id)
+        checks.check_fields(
+            self,
+            {
+                "cidr_block": aws_limits.vpc_cidr,
+                "availability_zones": aws_limits.availability_zones,
+                "nat_gateways": aws_limits.nat_strategy,
+                "app_port": aws_limits.port,
+                "listener_ports": aws_limits.listener_ports,
+            },
+        )
+        checks.check(owner, "nat_gateways", self.nat_gateways, aws_limits.nat_needs_endpoints(self.vpc_endpoints))
+        checks.check(owner, "existing_vpc_id", self.existing_vpc_id, aws_limits.vpc_id)
         vpc = self.existing_vpc_id if self.existing_vpc_id is None or is_plain(self.existing_vpc_id) else "pending"
         for field_name in ("existing_public_subnet_ids", "existing_private_subnet_ids"):
             subnets = list(getattr(self, field_name))
-            aws_limits.check(owner, field_name, subnets, aws_limits.subnets_of_vpc(vpc))
-            aws_limits.check(owner, field_name, subnets, aws_limits.each(aws_limits.subnet_id))
+            checks.check(owner, field_name, subnets, aws_limits.subnets_of_vpc(vpc))
+            checks.check(owner, field_name, subnets, checks.each(aws_limits.subnet_id))
 
 
 class Network(pulumi.ComponentResource):
@@ -77,12 +83,15 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipshape:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Invokes take the caller's explicit provider through their parent (pulumi/runtime/invoke.py uses the
+        # parent's provider when none is given); without it a real plan gains a default provider.
+        invoke = pulumi.InvokeOutputOptions(parent=self)
 
         if args.existing_vpc_id is not None:
             self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id)
             self.public_subnet_ids = pulumi.Output.from_input(list(args.existing_public_subnet_ids))
             self.private_subnet_ids = pulumi.Output.from_input(list(args.existing_private_subnet_ids))
-            vpc_cidr: pulumi.Output[str] = aws.ec2.get_vpc_output(id=args.existing_vpc_id).cidr_block
+            vpc_cidr: pulumi.Output[str] = aws.ec2.get_vpc_output(id=args.existing_vpc_id, opts=invoke).cidr_block
         else:
             # Public subnets for the load balancer and NAT, private ones for tasks and the host.
             vpc = awsx.ec2.Vpc(
@@ -216,7 +225,9 @@ class Network(pulumi.ComponentResource):
                 security_group_ids=[endpoint_group.id],
                 opts=child,
             )
-        route_tables = aws.ec2.get_route_tables_output(vpc_id=self.vpc_id).ids
+        route_tables = aws.ec2.get_route_tables_output(
+            vpc_id=self.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).ids
         for service in GATEWAY_ENDPOINTS:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service}",

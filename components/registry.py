@@ -22,6 +22,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 import components.iam as iam
 
 COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed")
@@ -100,6 +101,26 @@ def validate_lifecycle_policy(policy: Mapping[str, Any]) -> None:
     any_rules = [r["rulePriority"] for r in rules if r["selection"]["tagStatus"] == "any"]
     if any_rules and max(any_rules) != max(priorities):
         raise LifecyclePolicyError("lifecycle policy: the tagStatus any rule must have the highest rulePriority")
+
+
+def pull_statements(principals: Sequence[pulumi.Input[str]]) -> list[iam.Statement]:
+    """The repository policy's one statement: the named principals may pull, nothing else."""
+    return [
+        {
+            "Sid": "PullFromNamedPrincipals",
+            "Effect": "Allow",
+            "Principal": {"AWS": list(principals)},
+            "Action": list(iam.ECR_PULL_ACTIONS),
+        }
+    ]
+
+
+def repository_policy_size(principals: Sequence[str]) -> str | None:
+    """The rule for pull principals: the policy they make must fit ECR's 10,240 characters (SetRepositoryPolicy)."""
+    size = len(json.dumps({"Version": iam.VERSION, "Statement": pull_statements(principals)}))
+    if size > aws_limits.REPOSITORY_POLICY_CHARS:
+        return f"the repository policy would be {size} characters; ECR accepts {aws_limits.REPOSITORY_POLICY_CHARS}"
+    return None
 
 
 def read_dockerignore(context: Path) -> list[str]:
@@ -202,13 +223,16 @@ class RepositoryArgs:
     """Extra tags for the repository; stack-wide tags come from the provider's default_tags. Default: none."""
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        aws_limits.check(owner, "name", self.name, aws_limits.repository_name)
-        aws_limits.check(owner, "kms_key_arn", self.kms_key_arn, aws_limits.kms_key_arn)
-        aws_limits.check(owner, "untagged_image_expiry_days", self.untagged_image_expiry_days, aws_limits.expiry_days)
-        aws_limits.check(owner, "tagged_images_to_keep", self.tagged_images_to_keep, aws_limits.images_to_keep)
-        for principal in self.pull_principals:
-            aws_limits.check(owner, "pull_principals", principal, aws_limits.principal_arn)
+        checks.check_fields(
+            self,
+            {
+                "name": aws_limits.repository_name,
+                "kms_key_arn": aws_limits.kms_key_arn,
+                "untagged_image_expiry_days": aws_limits.expiry_days,
+                "tagged_images_to_keep": aws_limits.images_to_keep,
+                "pull_principals": checks.each(aws_limits.principal_arn),
+            },
+        )
 
 
 class Repository(pulumi.ComponentResource):
@@ -250,16 +274,7 @@ class Repository(pulumi.ComponentResource):
             aws.ecr.RepositoryPolicy(
                 f"{name}-policy",
                 repository=self.repository.name,
-                policy=iam.policy_json(
-                    [
-                        {
-                            "Sid": "PullFromNamedPrincipals",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": list(args.pull_principals)},
-                            "Action": list(iam.ECR_PULL_ACTIONS),
-                        }
-                    ]
-                ),
+                policy=iam.policy_json(pull_statements(args.pull_principals)),
                 opts=child,
             )
 
@@ -283,9 +298,9 @@ class ImageArgs:
     """Build during previews too (needs a Docker engine; off keeps previews fast). Default False."""
 
     def __post_init__(self) -> None:
-        aws_limits.check(type(self).__name__, "architecture", self.architecture, aws_limits.architecture)
+        checks.check(type(self).__name__, "architecture", self.architecture, aws_limits.architecture)
         if not (Path(self.context) / "Dockerfile").is_file():
-            raise aws_limits.ArgsError(type(self).__name__, "context", str(self.context), "no Dockerfile there")
+            raise checks.ArgsError(type(self).__name__, "context", str(self.context), "no Dockerfile there")
 
     @property
     def platform(self) -> str:
@@ -307,7 +322,9 @@ class Image(pulumi.ComponentResource):
         self.tag = image_tag(context)
         image_name = pulumi.Output.concat(args.repository_url, ":", self.tag)
         # A 12-hour token fetched at deploy time: no stored registry credentials; the password stays secret.
-        token = aws.ecr.get_authorization_token_output(registry_id=args.registry_id)
+        token = aws.ecr.get_authorization_token_output(
+            registry_id=args.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         self.image = docker.Image(
             f"{name}-image",
             image_name=image_name,

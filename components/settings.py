@@ -12,9 +12,11 @@ Only this module reads `pulumi.Config`.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,143 +26,21 @@ import pulumi
 import yaml
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 from components.container_host import ContainerHostArgs
 from components.counter_table import CounterTableArgs
 from components.network import HTTP, HTTPS, NetworkArgs
 from components.registry import ImageArgs, RepositoryArgs
-from components.web_service_args import RESERVED_ENVIRONMENT, WebServiceArgs
-from preflight.config_types import ConfigTypeError, from_cli_string
+from components.stack_keys import ARGS_KEYS, COMBINED, RULES
+from components.web_service_args import WebServiceArgs
+from preflight.config_types import SECRET_PLACEHOLDER, ConfigTypeError, from_cli_string
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 NAMESPACE = "shipshape"
-SECRET_LOOKING_NAME = aws_limits.SECRET_LOOKING_NAME
 # The longest physical name built from the stack prefix is the load balancer's `<prefix>-alb` (32 at most).
 MAX_PREFIX = aws_limits.LOAD_BALANCER_NAME_LENGTH - len("-alb")
-OPTIONAL_STRINGS = ("existingVpcId", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
-STACK_TAGS = ("project", "stack", "managed-by")
-
-# Each Args field and the config key it comes from: one table per component, also used to name the key
-# when an Args check fails.
-NETWORK_KEYS = {
-    "cidr_block": "vpcCidr",
-    "availability_zones": "availabilityZones",
-    "nat_gateways": "natGateways",
-    "vpc_endpoints": "vpcEndpoints",
-    "existing_vpc_id": "existingVpcId",
-    "existing_public_subnet_ids": "existingPublicSubnetIds",
-    "existing_private_subnet_ids": "existingPrivateSubnetIds",
-    "app_port": "containerPort",
-    "listener_ports": "certificateArn",
-}
-REPOSITORY_KEYS = {
-    "name": "repositoryName",
-    "kms_key_arn": "repositoryKmsKeyArn",
-    "untagged_image_expiry_days": "untaggedImageExpiryDays",
-    "tagged_images_to_keep": "taggedImagesToKeep",
-    "force_delete": "forceDeleteRepository",
-    "pull_principals": "pullPrincipals",
-}
-IMAGE_KEYS = {"architecture": "architecture", "build_on_preview": "buildOnPreview"}
-COUNTER_TABLE_KEYS = {"point_in_time_recovery": "pointInTimeRecovery", "deletion_protection": "deletionProtection"}
-WEB_SERVICE_KEYS = {
-    "architecture": "architecture",
-    "cpu": "cpu",
-    "memory": "memory",
-    "container_port": "containerPort",
-    "environment": "environment",
-    "secrets": "secrets",
-    "stop_timeout_seconds": "stopTimeoutSeconds",
-    "log_retention_days": "logRetentionDays",
-    "log_kms_key_arn": "logKmsKeyArn",
-    "certificate_arn": "certificateArn",
-    "capacity_provider": "capacityProvider",
-    "desired_count": "desiredCount",
-    "min_count": "minCount",
-    "max_count": "maxCount",
-    "cpu_target_percent": "cpuTargetPercent",
-    "requests_per_target": "requestsPerTarget",
-    "enable_execute_command": "enableExecuteCommand",
-    "health_check_grace_period_seconds": "healthCheckGracePeriodSeconds",
-    "health_check_path": "healthCheckPath",
-    "health_check_interval_seconds": "healthCheckIntervalSeconds",
-    "health_check_timeout_seconds": "healthCheckTimeoutSeconds",
-    "healthy_threshold": "healthyThreshold",
-    "unhealthy_threshold": "unhealthyThreshold",
-    "deregistration_delay_seconds": "deregistrationDelaySeconds",
-    "allow_http_without_certificate": "allowHttpWithoutCertificate",
-    "deletion_protection": "deletionProtection",
-    "access_logs": "accessLogs",
-}
-HOST_KEYS = {
-    "architecture": "architecture",
-    "instance_type": "hostInstanceType",
-    "root_volume_gib": "hostRootVolumeGiB",
-    "allowed_cidrs": "hostAllowedCidrs",
-    "container_port": "containerPort",
-    "health_check_path": "healthCheckPath",
-}
-ARGS_KEYS = {
-    NetworkArgs: NETWORK_KEYS,
-    RepositoryArgs: REPOSITORY_KEYS,
-    ImageArgs: IMAGE_KEYS,
-    CounterTableArgs: COUNTER_TABLE_KEYS,
-    WebServiceArgs: WEB_SERVICE_KEYS,
-    ContainerHostArgs: HOST_KEYS,
-}
-
-# One rule per key, on the typed value (the same rules as the Args fields the key feeds).
-RULES: dict[str, aws_limits.Rule] = {
-    "vpcCidr": aws_limits.vpc_cidr,
-    "availabilityZones": aws_limits.availability_zones,
-    "natGateways": aws_limits.nat_strategy,
-    "existingVpcId": aws_limits.optional(aws_limits.vpc_id),
-    "existingPublicSubnetIds": aws_limits.each(aws_limits.subnet_id),
-    "existingPrivateSubnetIds": aws_limits.each(aws_limits.subnet_id),
-    "repositoryName": aws_limits.repository_name,
-    "repositoryKmsKeyArn": aws_limits.optional(aws_limits.kms_key_arn),
-    "untaggedImageExpiryDays": aws_limits.expiry_days,
-    "taggedImagesToKeep": aws_limits.images_to_keep,
-    "pullPrincipals": aws_limits.each(aws_limits.principal_or_account),
-    "architecture": aws_limits.architecture,
-    "cpu": aws_limits.fargate_cpu,
-    "minCount": aws_limits.task_count,
-    "desiredCount": aws_limits.task_count,
-    "maxCount": aws_limits.task_count,
-    "containerPort": aws_limits.port,
-    "capacityProvider": aws_limits.capacity_provider,
-    "healthCheckPath": aws_limits.health_path,
-    "healthCheckIntervalSeconds": aws_limits.health_check_interval,
-    "healthCheckTimeoutSeconds": aws_limits.health_check_timeout,
-    "healthyThreshold": aws_limits.health_check_threshold,
-    "unhealthyThreshold": aws_limits.health_check_threshold,
-    "deregistrationDelaySeconds": aws_limits.deregistration_delay,
-    "stopTimeoutSeconds": aws_limits.stop_timeout,
-    "healthCheckGracePeriodSeconds": aws_limits.grace_period,
-    "logRetentionDays": aws_limits.log_retention,
-    "logKmsKeyArn": aws_limits.optional(aws_limits.kms_key_arn),
-    "certificateArn": aws_limits.optional(aws_limits.acm_certificate_arn),
-    "cpuTargetPercent": aws_limits.cpu_target_percent,
-    "requestsPerTarget": aws_limits.requests_per_target,
-    "environment": aws_limits.environment(RESERVED_ENVIRONMENT),
-    "secrets": aws_limits.secrets(RESERVED_ENVIRONMENT),
-    "hostRootVolumeGiB": aws_limits.root_volume,
-    "hostAllowedCidrs": aws_limits.each(aws_limits.private_cidr),
-    "tags": aws_limits.tags(reserved=STACK_TAGS),
-}
-# Rules that read other keys: key -> (the keys it reads, the rule made from their values). Skipped when one of
-# those keys is itself bad, so one mistake is reported once, on the key that holds it.
-COMBINED: dict[str, tuple[tuple[str, ...], Callable[..., aws_limits.Rule]]] = {
-    "memory": (("cpu",), aws_limits.fargate_memory),
-    "maxCount": (("minCount",), lambda low: aws_limits.at_least(low, "minCount")),
-    "desiredCount": (("minCount", "maxCount"), aws_limits.count_between),
-    "healthCheckTimeoutSeconds": (("healthCheckIntervalSeconds",), aws_limits.health_check_timeout_below),
-    "natGateways": (("vpcEndpoints",), aws_limits.nat_needs_endpoints),
-    "existingPublicSubnetIds": (("existingVpcId",), aws_limits.subnets_of_vpc),
-    "existingPrivateSubnetIds": (("existingVpcId",), aws_limits.subnets_of_vpc),
-    "certificateArn": (("allowHttpWithoutCertificate",), aws_limits.certificate_or_http),
-    "secrets": (("environment",), aws_limits.not_in_environment),
-    "hostInstanceType": (("architecture",), aws_limits.instance_type),
-}
+OPTIONAL_STRINGS = ("existingVpcId", "repositoryName", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
+REGION_KEY = "aws:region"
 
 
 class SettingsError(pulumi.RunError):
@@ -191,6 +71,8 @@ class Settings:
     partition: str
     values: Mapping[str, Any]
     """Config key -> typed value (Pulumi.yaml's default where the stack sets none)."""
+    secret_keys: frozenset[str] = frozenset()
+    """Keys set with `pulumi config set --secret`: their values reach the Args as secret Outputs."""
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -218,20 +100,29 @@ class Settings:
 
     def _build(self, args_type: type, **wiring: Any) -> Any:
         keys = ARGS_KEYS[args_type]
-        fields = {field: self[key] for field, key in keys.items() if key in self.values and field not in wiring}
+        inputs = _input_fields(args_type)
+        # A secret reaches a field that takes an Output as a secret Output, so it stays secret in the state.
+        fields = {
+            field: pulumi.Output.secret(self[key]) if key in self.secret_keys and field in inputs else self[key]
+            for field, key in keys.items()
+            if key in self.values and field not in wiring
+        }
         try:
             return args_type(**fields, **wiring)
-        except aws_limits.ArgsError as error:
+        except checks.ArgsError as error:
             key = keys.get(error.field)
             where = f"{NAMESPACE}:{key}" if key else f"{error.owner}.{error.field}"
-            raise SettingsError([f"{where} = {_show(error.value)}: {error.reason}"]) from None
+            shown = "[secret]" if key in self.secret_keys else _show(error.value)
+            raise SettingsError([f"{where} = {shown}: {error.reason}"]) from None
 
     def to_network_args(self) -> NetworkArgs:
         ports = (HTTPS, HTTP) if self.https else (HTTP,)
         return self._build(NetworkArgs, region=self.region, listener_ports=ports)
 
     def to_repository_args(self) -> RepositoryArgs:
-        return self._build(RepositoryArgs)
+        # Physical names carry the stack: dev and prod in one account must not share a repository (a
+        # replacement, e.g. a new KMS key, would otherwise collide with the other stack's).
+        return self._build(RepositoryArgs, name=self["repositoryName"] or f"{self.prefix.lower()}/web")
 
     def to_image_args(
         self, *, repository_url: pulumi.Input[str], registry_id: pulumi.Input[str], context: str | os.PathLike[str]
@@ -262,44 +153,67 @@ def load_settings() -> Settings:
     """Read the running stack's configuration; raises SettingsError listing every bad key."""
     config = pulumi.Config(NAMESPACE)
     raw = {key: config.get(key) for key in declarations()}
+    secret = {key for key in raw if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")}
     region = pulumi.Config("aws").get("region")
-    return parse_settings(raw, project=pulumi.get_project(), stack=pulumi.get_stack(), region=region)
+    return parse_settings(
+        raw, project=pulumi.get_project(), stack=pulumi.get_stack(), region=region, secret_keys=secret
+    )
 
 
-def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str, region: str | None) -> Settings:
-    """Turn CLI-style config strings (absent keys take Pulumi.yaml's defaults) into checked Settings."""
+def parse_settings(
+    raw: Mapping[str, str | None],
+    *,
+    project: str,
+    stack: str,
+    region: str | None,
+    secret_keys: Collection[str] = (),
+) -> Settings:
+    """Turn CLI-style config strings (absent keys take Pulumi.yaml's defaults) into checked Settings.
+
+    One pass collects every problem: types, each key's rule, the rules across keys, and what the components'
+    Args would still refuse. A secret's value is never shown; preflight's stand-in for a secret it cannot
+    decrypt is accepted unjudged where the Args take an Output, and explained where they cannot."""
     problems: list[str] = []
     declared = declarations()
     problems.extend(
-        f"{NAMESPACE}:{key}: unknown key; declared keys are listed in Pulumi.yaml" for key in raw if key not in declared
+        f"{NAMESPACE}:{key}: unknown key{_did_you_mean(key, declared)}" for key in raw if key not in declared
     )
     if not region:
-        problems.append("aws:region: not set; set it with `pulumi config set aws:region <region>`")
+        problems.append(f"{REGION_KEY}: not set; set it with `pulumi config set aws:region <region>`")
     elif (reason := aws_limits.region(region)) is not None:
-        problems.append(f"aws:region = {_show(region)}: {reason}")
+        problems.append(f"{REGION_KEY} = {_show(region)}: {reason}")
     partition = aws_limits.partition_of(region or "")
 
     typed: dict[str, Any] = {}
-    bad: set[str] = set()
+    bad: set[str] = set() if region and aws_limits.region(region) is None else {REGION_KEY}
+    unjudged = {key for key in secret_keys if raw.get(key) == SECRET_PLACEHOLDER}
 
     def fail(key: str, reason: str, value: Any = None) -> None:
         bad.add(key)
-        problems.append(f"{NAMESPACE}:{key} = {_show(typed[key] if value is None else value)}: {reason}")
+        shown = "[secret]" if key in secret_keys else _show(typed[key] if value is None else value)
+        problems.append(f"{NAMESPACE}:{key} = {shown}: {reason}")
 
     for key, spec in declared.items():
         text = raw.get(key)
         typed[key] = _from_yaml_default(spec)
+        if key in unjudged:
+            if key not in _OUTPUT_KEYS:
+                fail(key, "a secret here cannot be checked offline nor passed on as a secret: set it in plain")
+            elif spec["type"] == "string":
+                typed[key] = text
+            continue
         if text is not None:
             try:
                 typed[key] = from_cli_string(spec["type"], spec.get("items"), text)
             except ConfigTypeError as error:
                 fail(key, str(error), text)
-    values = _conversions(typed, partition, bad, fail)
+    values = {**_conversions(typed, partition, bad, fail), REGION_KEY: region}
+    skip = bad | unjudged
     for key, rule in RULES.items():
-        if key not in bad and (reason := rule(values[key])) is not None:
+        if key not in skip and (reason := rule(values[key])) is not None:
             fail(key, reason)
-    for key, (needs, make_rule) in COMBINED.items():
-        if key in bad or bad.intersection(needs):
+    for key, needs, make_rule in COMBINED:
+        if key in bad or key in unjudged or (bad | unjudged).intersection(needs):
             continue
         if (reason := make_rule(*(values[need] for need in needs))(values[key])) is not None:
             fail(key, reason)
@@ -310,9 +224,83 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str, r
             f"stack name {stack!r}: '{prefix}' is {len(prefix)} characters; load balancer names allow "
             f"{MAX_PREFIX} for the prefix: use a stack name of at most {MAX_PREFIX - len(project) - 1} characters"
         )
+    del values[REGION_KEY]
+    settings = Settings(
+        project=project,
+        stack=stack,
+        region=region or "",
+        partition=partition,
+        values=values,
+        secret_keys=frozenset(secret_keys) & set(declared),
+    )
+    if not problems:
+        problems.extend(_args_problems(settings))
     if problems:
         raise SettingsError(problems)
-    return Settings(project=project, stack=stack, region=region or "", partition=partition, values=values)
+    return settings
+
+
+class _Later:
+    """Stands for another component's output while the Args are tried: not a plain value, so not judged."""
+
+
+def _args_problems(settings: Settings) -> list[str]:
+    """What the components' Args would still refuse, found now so it arrives in the same report."""
+    later = _Later()
+    trial = Settings(
+        project=settings.project,
+        stack=settings.stack,
+        region=settings.region,
+        partition=settings.partition,
+        values={key: later if key in settings.secret_keys else value for key, value in settings.values.items()},
+    )
+    wiring = {
+        "vpc_id": later,
+        "public_subnet_ids": later,
+        "private_subnet_ids": later,
+        "load_balancer_security_group_id": later,
+        "app_security_group_id": later,
+        "image": later,
+    }
+    builds: list[Callable[[], object]] = [
+        trial.to_network_args,
+        trial.to_repository_args,
+        trial.to_counter_table_args,
+        lambda: trial.to_web_service_args(**wiring),
+        lambda: trial.to_container_host_args(
+            vpc_id=later, subnet_id=later, repository_arn=later, repository_url=later, image_reference=later
+        ),
+    ]
+    problems: list[str] = []
+    for build in builds:
+        try:
+            build()
+        except SettingsError as error:
+            problems.extend(error.problems)
+    return problems
+
+
+def _input_fields(args_type: type) -> frozenset[str]:
+    """The fields of an Args class that take a `pulumi.Input` (an Output may stand in for the value)."""
+    return frozenset(field.name for field in dataclasses.fields(args_type) if "Input" in str(field.type))
+
+
+def _input_keys() -> frozenset[str]:
+    """Config keys every Args field of which takes a `pulumi.Input`, so a secret Output can stand in for them."""
+    fed: dict[str, set[bool]] = {}
+    for args_type, fields in ARGS_KEYS.items():
+        inputs = _input_fields(args_type)
+        for field, key in fields.items():
+            fed.setdefault(key, set()).add(field in inputs)
+    return frozenset(key for key, takes in fed.items() if takes == {True})
+
+
+_OUTPUT_KEYS = _input_keys()
+
+
+def _did_you_mean(key: str, declared: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(declared), n=1, cutoff=0.75)
+    return f"; did you mean {NAMESPACE}:{close[0]}?" if close else "; declared keys are listed in Pulumi.yaml"
 
 
 def _from_yaml_default(spec: Mapping[str, Any]) -> Any:
@@ -331,7 +319,7 @@ def _conversions(
         if key in bad:
             converted[key] = {}
             continue
-        pairs, reason = aws_limits.pairs(values[key])
+        pairs, reason = checks.pairs(values[key])
         if reason is not None:
             fail(key, reason)
             converted[key] = {}

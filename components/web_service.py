@@ -228,11 +228,13 @@ class WebService(pulumi.ComponentResource):
         tags: dict[str, pulumi.Input[str]] | None,
     ) -> tuple[aws.lb.LoadBalancer, aws.lb.TargetGroup, list[aws.lb.Listener]]:
         access_logs = None
+        alb_opts = child
         if args.access_logs:
-            bucket = access_log_bucket(
+            bucket, ready = access_log_bucket(
                 name, account_id=account_id, force_destroy=not args.deletion_protection, parent=self
             )
             access_logs = aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, enabled=True, prefix=name)
+            alb_opts = pulumi.ResourceOptions(parent=self, depends_on=ready)
         load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             name=args.load_balancer_name,
@@ -245,7 +247,7 @@ class WebService(pulumi.ComponentResource):
             desync_mitigation_mode="strictest",
             access_logs=access_logs,
             tags=tags,
-            opts=child,
+            opts=alb_opts,
         )
         # ip targets for awsvpc tasks; a short drain so rollouts don't wait AWS's default 300 s.
         target_group = aws.lb.TargetGroup(

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import pulumi
 
 import components.aws_limits as aws_limits
-
-# Names the app and the platform set; a caller's environment must not override them.
-RESERVED_ENVIRONMENT = ("PORT", "COUNTER_TABLE", "APP_VERSION", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT")
+import components.checks as checks
+import components.container as container
+from components.container import RESERVED_ENVIRONMENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,40 +120,42 @@ class WebServiceArgs:
 def validate_web_service_args(args: WebServiceArgs) -> None:
     """Every plain value against AWS's limits; ArgsError names the first bad field."""
     owner = type(args).__name__
-
-    def check(field_name: str, rule: aws_limits.Rule) -> None:
-        aws_limits.check(owner, field_name, getattr(args, field_name), rule)
-
-    check("architecture", aws_limits.architecture)
-    check("cpu", aws_limits.fargate_cpu)
-    check("memory", aws_limits.fargate_memory(args.cpu))
-    check("container_port", aws_limits.port)
-    check("stop_timeout_seconds", aws_limits.stop_timeout)
-    check("log_retention_days", aws_limits.log_retention)
-    check("log_kms_key_arn", aws_limits.kms_key_arn)
-    check("certificate_arn", aws_limits.acm_certificate_arn)
-    check("capacity_provider", aws_limits.capacity_provider)
-    check("min_count", aws_limits.task_count)
-    check("max_count", aws_limits.at_least(args.min_count, "min_count"))
-    check("desired_count", aws_limits.count_between(args.min_count, args.max_count))
-    check("cpu_target_percent", aws_limits.cpu_target_percent)
-    check("requests_per_target", aws_limits.requests_per_target)
-    check("health_check_grace_period_seconds", aws_limits.grace_period)
-    check("health_check_path", aws_limits.health_path)
-    check("health_check_interval_seconds", aws_limits.health_check_interval)
-    check("health_check_timeout_seconds", aws_limits.health_check_timeout_below(args.health_check_interval_seconds))
-    check("healthy_threshold", aws_limits.health_check_threshold)
-    check("unhealthy_threshold", aws_limits.health_check_threshold)
-    check("deregistration_delay_seconds", aws_limits.deregistration_delay)
-    check("load_balancer_name", aws_limits.load_balancer_name)
-    check("environment", aws_limits.environment(RESERVED_ENVIRONMENT))
-    check("secrets", aws_limits.secrets(RESERVED_ENVIRONMENT))
-    check("secrets", aws_limits.not_in_environment(args.environment))
+    checks.check_fields(
+        args,
+        {
+            "architecture": aws_limits.architecture,
+            "cpu": aws_limits.fargate_cpu,
+            "memory": aws_limits.fargate_memory(args.cpu),
+            "container_port": aws_limits.port,
+            "stop_timeout_seconds": aws_limits.stop_timeout,
+            "log_retention_days": aws_limits.log_retention,
+            "log_kms_key_arn": aws_limits.kms_key_arn,
+            "certificate_arn": aws_limits.acm_certificate_arn,
+            "capacity_provider": aws_limits.capacity_provider,
+            "min_count": aws_limits.task_count,
+            "max_count": checks.at_least(args.min_count, "min_count"),
+            "desired_count": aws_limits.count_between(args.min_count, args.max_count),
+            "cpu_target_percent": aws_limits.cpu_target_percent,
+            "requests_per_target": aws_limits.requests_per_target,
+            "health_check_grace_period_seconds": aws_limits.grace_period,
+            "health_check_path": aws_limits.health_path,
+            "health_check_interval_seconds": aws_limits.health_check_interval,
+            "health_check_timeout_seconds": aws_limits.health_check_timeout_below(args.health_check_interval_seconds),
+            "healthy_threshold": aws_limits.health_check_threshold,
+            "unhealthy_threshold": aws_limits.health_check_threshold,
+            "deregistration_delay_seconds": aws_limits.deregistration_delay,
+            "load_balancer_name": aws_limits.load_balancer_name,
+            "environment": container.environment(RESERVED_ENVIRONMENT),
+        },
+    )
+    # Two rules for one field: a dict cannot hold both.
+    checks.check(owner, "secrets", args.secrets, container.secrets(RESERVED_ENVIRONMENT))
+    checks.check(owner, "secrets", args.secrets, container.not_in_environment(args.environment))
     # None is the failing value here, which `check` would skip as "not given".
     reason = aws_limits.certificate_or_http(args.allow_http_without_certificate)(args.certificate_arn)
     if reason is not None:
-        raise aws_limits.ArgsError(owner, "certificate_arn", None, reason)
+        raise checks.ArgsError(owner, "certificate_arn", None, reason)
     if (args.counter_table_name is None) != (args.counter_table_arn is None):
-        raise aws_limits.ArgsError(
+        raise checks.ArgsError(
             owner, "counter_table_arn", args.counter_table_arn, "counter_table_name and counter_table_arn go together"
         )

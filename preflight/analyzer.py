@@ -9,7 +9,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
 from preflight.model import (
     ADVISORY,
+    CANNOT_JUDGE_YET,
     DISABLED,
     MANDATORY,
     REMEDIATE,
@@ -32,6 +32,7 @@ from preflight.model import (
     PolicyInfo,
     RecordedResource,
 )
+from preflight.pack_runtime import PackEnvironmentError, pack_python
 from preflight.recorder import ORGANIZATION, STACK_TYPE, resource_reference_value
 
 LEVELS = {
@@ -47,7 +48,6 @@ SEVERITIES = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-CANNOT_JUDGE_PREFIX = "cannot judge yet"
 PROVIDER_PREFIX = "pulumi:providers:"
 START_TIMEOUT_SECONDS = 60.0
 MAX_MESSAGE = 400 * 1024 * 1024
@@ -129,8 +129,12 @@ class PolicyPack:
         main = self.pack_dir / "__main__.py"
         if not main.is_file():
             raise AnalyzerError(f"policy pack: no __main__.py in {self.pack_dir}")
+        try:
+            python = pack_python(self.pack_dir)
+        except PackEnvironmentError as error:
+            raise AnalyzerError(str(error)) from None
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "__main__.py"],
+            [python, "-u", "__main__.py"],
             cwd=self.pack_dir,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -275,13 +279,16 @@ class PolicyPack:
                     judged.add(request.urn)
                 if progress is not None and done:
                     progress(done, len(resources))
+        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
+        stack_diagnostics = list(_diagnostics(self._call("AnalyzeStack", stack), ""))
+        diagnostics.extend(stack_diagnostics)
+        # Stack rules do not say which resources they read; those they name in a verdict they judged.
+        judged.update(diagnostic.urn for diagnostic in stack_diagnostics)
         scope = [r.urn for r in resources if (r.custom and not r.type.startswith(PROVIDER_PREFIX)) or r.remote]
         self.coverage = Coverage(
             judged=tuple(urn for urn in scope if urn in judged),
             unjudged=tuple(urn for urn in scope if urn not in judged),
         )
-        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
-        diagnostics.extend(_diagnostics(self._call("AnalyzeStack", stack), ""))
         return diagnostics
 
     def _enabled_resource_rules(self) -> set[str]:
@@ -535,7 +542,7 @@ def is_cannot_judge(message: str, description: str = "") -> bool:
     if "can't run policy" in message and "during preview" in message:
         return True
     reason = message[len(description) :] if description and message.startswith(description) else message
-    return reason.strip().lower().startswith(CANNOT_JUDGE_PREFIX)
+    return reason.strip().lower().startswith(CANNOT_JUDGE_YET)
 
 
 def _diagnostics(response: analyzer_pb2.AnalyzeResponse, urn: str) -> Iterable[Diagnostic]:

@@ -1,4 +1,4 @@
-"""`python -m preflight`: record the program, judge it with the policy pack, report.
+"""`preflight` / `python -m preflight`: record the program, judge it with the policy pack, report.
 
 Exit codes: 0 clean (advisories allowed), 1 mandatory violations, 2 program, settings or config error.
 """
@@ -6,42 +6,88 @@ Exit codes: 0 clean (advisories allowed), 1 mandatory violations, 2 program, set
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
+import os
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
-from preflight.analyzer import AnalyzerError, PolicyConfigError, PolicyPack, policies_of
+# gRPC's core logs connection events (a GOAWAY from the pack as it stops) at INFO on stderr, where they
+# would read as preflight's own errors; only its errors are worth showing. Set before grpc loads.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+from pulumi.runtime.proto import analyzer_pb2
+
+from preflight import pack_info
+from preflight.analyzer import AnalyzerError, PolicyConfigError, PolicyPack, policies_of, resolve_policy_config
 from preflight.model import Report
 from preflight.recorder import ProgramError, record
-from preflight.report_text import render_text
-from preflight.stack_config import ConfigError, load_stack_config
+from preflight.reports import FORMATS, compare, render, write_all
+from preflight.reports.values import struct_to_json
+from preflight.stack_config import ConfigError, ConfigValueError, StackConfig, load_stack_config
 
-ROOT = Path(__file__).resolve().parent.parent
-FORMATS = ("text", "markdown", "json", "sarif", "mermaid")
+DEFAULT_STACK = "dev"
 
 
 class Progress:
     """One line per stage on stderr, so a long run shows where it is."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, interval: float = 0.5) -> None:
         self.quiet = quiet
+        self.interval = interval
         self.started = time.perf_counter()
+        self._last = 0.0
+        self._count = 0
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
             print(f"[{time.perf_counter() - self.started:6.2f}s] {message}", file=sys.stderr, flush=True)
 
+    def recording(self, count: int) -> None:
+        """Called on every registration; speaks at most once per `interval` seconds."""
+        self._count = count
+        now = time.perf_counter()
+        if now - self._last >= self.interval:
+            self._last = now
+            self(f"recording: {count} resource{'' if count == 1 else 's'} so far")
+
+    @contextlib.contextmanager
+    def heartbeat(self, seconds: float = 2.0) -> Iterator[None]:
+        """While the program runs, a line every `seconds` even when nothing registers (its imports)."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(seconds):
+                if time.perf_counter() - self._last >= seconds:
+                    self.recording(self._count)
+
+        thread = threading.Thread(target=beat, name="preflight-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev", help="stack to preview (Pulumi.<stack>.yaml); default dev")
-    parser.add_argument("--project-dir", type=Path, default=ROOT, help="directory holding Pulumi.yaml")
-    parser.add_argument("--program", type=Path, help="program to run instead of <project-dir>/__main__.py")
+    parser = argparse.ArgumentParser(prog="preflight", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--stack", help=f"stack to preview (Pulumi.<stack>.yaml); default {DEFAULT_STACK}, or the only stack there is"
+    )
+    parser.add_argument(
+        "--project-dir", type=Path, default=Path(), help="directory holding Pulumi.yaml; default the current directory"
+    )
+    parser.add_argument("--program", type=Path, help="program to run instead of the one Pulumi.yaml names")
     parser.add_argument("--policy-pack", type=Path, help="policy pack directory; default <project-dir>/policies")
     parser.add_argument(
-        "--policy-config", type=Path, help="policy-pack-config JSON; default policies/config/<stack>.json"
+        "--policy-config", type=Path, help="policy-pack-config JSON; default <policy-pack>/config/<stack>.json"
     )
     parser.add_argument(
         "--unknowns", action="store_true", help="leave provider-computed outputs unknown, as a first preview does"
@@ -60,6 +106,7 @@ def fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run preflight and return its exit code (0, 1 or 2); callable in-process."""
     args = parse_args(argv)
     try:
         return run(args)
@@ -71,39 +118,124 @@ def main(argv: list[str] | None = None) -> int:
         return fail("interrupted")
 
 
+def entry() -> NoReturn:
+    """The `preflight` command: main(), then out without the interpreter's teardown.
+
+    Once the report is written and flushed nothing is left to do, and tearing down the SDKs' modules and
+    the recording's event loop takes longer than the analysis (and prints `BaseEventLoop.__del__` noise).
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+def stacks_in(project_dir: Path) -> list[str]:
+    """The stacks a project has, as the stack files beside Pulumi.yaml name them."""
+    names = {
+        path.name.split(".", 1)[1].rsplit(".", 1)[0]
+        for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml")
+        for path in project_dir.glob(pattern)
+    }
+    return sorted(names)
+
+
+def choose_stack(project_dir: Path, requested: str | None) -> str:
+    """The stack to preview: the one asked for; else dev, or the only one there is."""
+    if requested:
+        return requested
+    stacks = stacks_in(project_dir)
+    if not stacks or DEFAULT_STACK in stacks:
+        return DEFAULT_STACK
+    if len(stacks) == 1:
+        return stacks[0]
+    raise ConfigError(f"{project_dir} has several stacks; choose one with --stack: {', '.join(stacks)}")
+
+
+def load_config(project_dir: Path, stack: str, program: Path | None = None) -> StackConfig:
+    """The stack's config; a stack that does not exist is named with the ones that do."""
+    try:
+        return load_stack_config(project_dir, stack)
+    except ConfigValueError as error:
+        # Every problem in one run: the program's own settings check sees the refused values too.
+        try:
+            record(project_dir, stack, program=program, config=error.config)
+        except ProgramError as program_error:
+            raise ConfigError(error.merged_with(program_error.message)) from None
+        raise
+    except ConfigError as error:
+        stacks = stacks_in(project_dir)
+        if stack in stacks or not stacks:
+            raise
+        raise ConfigError(f"{error}; no stack {stack!r} here, the stacks are: {', '.join(stacks)}") from None
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (Linux reports KiB, macOS bytes)."""
+    try:
+        import resource
+    except ImportError:  # Windows has no getrusage
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
 def run(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     started = time.perf_counter()
     project_dir = args.project_dir.resolve()
+    stack = choose_stack(project_dir, args.stack)
     pack_dir = (args.policy_pack or project_dir / "policies").resolve()
-    config_path = args.policy_config or pack_dir / "config" / f"{args.stack}.json"
+    config_path = args.policy_config or pack_dir / "config" / f"{stack}.json"
     policy_config = _read_policy_config(config_path) if args.policy_config or config_path.is_file() else {}
-
-    renderers = None
-    if args.format not in ("text",) or args.output_dir or args.baseline:
-        try:
-            from preflight import reports as renderers
-        except ImportError as error:
-            return fail(f"report formats are not available: {error}")
     baseline = _read_json(args.baseline) if args.baseline else None
 
-    config = load_stack_config(project_dir, args.stack)
+    config = load_config(project_dir, stack, args.program)
     pack = PolicyPack(
         pack_dir, project=config.project, stack=config.stack, config=config.values, secret_keys=config.secret_keys
     )
-    # The pack's start-up (its imports) runs while the program is recorded.
     pack.launch()
     try:
-        progress(f"recording stack {args.stack}{' with unknown outputs' if args.unknowns else ''}")
-        recording = record(project_dir, args.stack, unknowns=args.unknowns, program=args.program, config=config)
+        # A bad policy config is reported before the program runs. With the pack's rule list from an earlier
+        # run of the same pack source, a config it accepts lets the pack start while the program records;
+        # otherwise (a first run, or a config the list refuses) the running pack decides first.
+        early = pack_info.load(pack_dir)
+        levels = None
+        if early is None or not _accepts(early, policy_config):
+            progress(f"starting policy pack {pack_dir.name}/ and checking its config")
+            levels = _configure(pack, policy_config)
+            pack_info.store(pack_dir, pack.info())
+
+        mode = " with unknown outputs" if args.unknowns else ""
+        progress(f"recording stack {stack} of project {config.project}{mode}")
+        # Recording allocates many objects and frees few: the collector's passes are pure cost here
+        # (bounded by the program's size; the report states the peak memory).
+        gc.disable()
+        try:
+            with progress.heartbeat():
+                recording = record(
+                    project_dir,
+                    stack,
+                    unknowns=args.unknowns,
+                    program=args.program,
+                    config=config,
+                    progress=progress.recording,
+                )
+        finally:
+            gc.freeze()
+            gc.enable()
         for warning in recording.warnings:
             progress(f"program warning: {warning}")
         for token in recording.unanswered_data_sources:
             progress(f"cannot judge yet: no offline answer for data source {token}; its outputs are unknown")
-        progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
-        pack.connect()
-        levels = pack.configure(policy_config)
+        if levels is None:
+            progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
+            levels = _configure(pack, policy_config)
+        else:
+            progress(f"recorded {len(recording.resources)} resources; analyzing")
         policies = policies_of(pack.info(), levels)
+        pack_name = pack.info().name
         step = max(1, len(recording.resources) // 10)
 
         def analyzing(done: int, total: int) -> None:
@@ -111,39 +243,67 @@ def run(args: argparse.Namespace) -> int:
                 progress(f"analyzing {done}/{total}")
 
         diagnostics = pack.analyze(recording.resources, progress=analyzing)
-        pack_name = pack.info().name
-    finally:
+    except BaseException:
         pack.stop()
+        raise
+    # The pack has answered everything: SIGTERM now, and it exits while the report is rendered.
+    _terminate(pack)
     report = Report(
         project=recording.project,
         stack=recording.stack,
         resources=recording.resources,
-        outputs=recording.outputs,
+        outputs=struct_to_json(recording.outputs_struct),
         policies=policies,
         diagnostics=diagnostics,
         policy_pack=pack_name,
         policy_config=_display(config_path) if policy_config else "",
         unknowns=args.unknowns,
         elapsed_seconds=time.perf_counter() - started,
+        peak_rss_bytes=peak_rss_bytes(),
         coverage=pack.coverage,
         unanswered_data_sources=recording.unanswered_data_sources,
     )
     try:
-        diff = renderers.compare(baseline, report) if renderers and baseline is not None else None
+        diff = compare(baseline, report) if baseline is not None else None
     except (KeyError, TypeError, ValueError) as error:
         raise ConfigError(f"{args.baseline}: not a preflight JSON report ({error})") from None
-    if args.output_dir and renderers:
+    if args.output_dir:
         try:
-            written = renderers.write_all(report, args.output_dir, diff=diff)
+            written = write_all(report, args.output_dir, diff=diff)
         except (OSError, ValueError) as error:
             raise ConfigError(f"--output-dir {args.output_dir}: {error}") from None
         progress(f"wrote {', '.join(_display(p) for p in written)}")
-    if args.format == "text":
-        sys.stdout.write(render_text(report))
-    else:
-        sys.stdout.write(renderers.render(report, args.format, diff=diff))
+    sys.stdout.write(render(report, args.format, diff=diff))
+    sys.stdout.flush()
+    pack.stop()  # reaps the pack, which had its SIGTERM while the report was rendered
     progress(f"done: exit {report.exit_code}")
     return report.exit_code
+
+
+def _accepts(info: analyzer_pb2.AnalyzerInfo, policy_config: dict) -> bool:
+    """Whether the pack `info` describes accepts the policy config, resolved as the CLI resolves it."""
+    try:
+        resolve_policy_config(info, policy_config)
+    except PolicyConfigError:
+        return False
+    return True
+
+
+def _configure(pack: PolicyPack, policy_config: dict) -> dict[str, str]:
+    """Connect to the launched pack and configure it; rule -> enforcement level."""
+    pack.connect()
+    return pack.configure(policy_config)
+
+
+def _terminate(pack: PolicyPack) -> None:
+    """SIGTERM the pack and close the channel, without waiting: nothing is left to ask it, and its server's
+    clean stop (SIGINT, then a wait) costs longer than rendering every report format."""
+    process = pack.process
+    if process is not None and process.poll() is None:
+        process.terminate()
+    if pack.channel is not None:
+        pack.channel.close()
+        pack.channel = None
 
 
 def _display(path: Path) -> str:

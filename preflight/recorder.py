@@ -23,7 +23,7 @@ import site
 import sys
 import threading
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from preflight import remote_components
 from preflight.mocks import UNKNOWN, StackMocks, UnknownInvokeError
 from preflight.model import RecordedResource
 from preflight.project import ProgramLocation, locate_program
+from preflight.source_location import ProgramFiles, capturing
 from preflight.stack_config import StackConfig, load_stack_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -67,11 +68,15 @@ class Recording:
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     """Stack exports (`pulumi.export`), resolved; unknown ones are the engine's sentinel string."""
+    outputs_struct: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
+    """The same exports as the engine receives them: secrets and unknowns still marked, for reports."""
     warnings: list[str] = field(default_factory=list)
     """Messages the program logged with `pulumi.log.warn`."""
     unknowns: bool = False
     unanswered_data_sources: list[str] = field(default_factory=list)
     """Data sources (and stack references) preflight had no answer for, sorted: their outputs were unknown."""
+    invokes: list[tuple[str, str]] = field(default_factory=list)
+    """Every data-source call as (token, provider reference `urn::id`, empty for the default provider), in order."""
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -144,6 +149,8 @@ def _options(request: resource_pb2.RegisterResourceRequest) -> dict[str, Any]:
         }
     if request.HasField("retainOnDelete"):
         options["retainOnDelete"] = request.retainOnDelete
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = list(request.replaceOnChanges)
     return options
 
 
@@ -161,9 +168,13 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(stack_mocks)
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.stack_outputs_struct = struct_pb2.Struct()
         self.unanswered: list[str] = []
+        self.invokes: list[tuple[str, str]] = []
         self._by_urn: dict[str, RecordedResource] = {}
         self._lock = threading.Lock()
+        self.program_files: ProgramFiles | None = None
+        self.progress: Callable[[int], None] | None = None
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine names them: parent types joined by `$`, but never the root Stack's type
@@ -173,6 +184,10 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().make_urn(parent, type_, name)
 
     def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:
+        # The SDK sends the provider reference it resolved (explicit, or inherited from the parent); an empty one
+        # means the engine's default provider (pulumi/runtime/invoke.py, ResourceInvokeRequest.provider).
+        with self._lock:
+            self.invokes.append((request.tok, request.provider))
         try:
             return super().Invoke(request)
         except UnknownInvokeError:
@@ -229,17 +244,24 @@ class RecordingMonitor(mocks.MockMonitor):
             outputs=state,
             options=_options(request),
             remote=bool(request.remote),
+            source=self.program_files.location(request.sourcePosition)
+            if self.program_files and request.HasField("sourcePosition")
+            else None,
         )
         with self._lock:
             self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
             self.recorded.append(recorded)
             self._by_urn[urn] = recorded
+            count = len(self.recorded)
+        if self.progress is not None:
+            self.progress(count)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=outputs)
 
     def RegisterResourceOutputs(self, request: resource_pb2.RegisterResourceOutputsRequest) -> Any:
         outputs = plain(request.outputs)
         if request.urn.split("::")[2] == STACK_TYPE:
             self.stack_outputs = outputs
+            self.stack_outputs_struct = request.outputs
         else:
             # A component's outputs are what it registers; the engine keeps them as its state.
             with self._lock:
@@ -326,7 +348,11 @@ def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[
     previous_cwd = Path.cwd()
     previous_path = list(sys.path)
     sys.path.insert(0, str(location.directory))
-    for site_packages in location.site_packages():
+    # Only another environment's packages are added (and forgotten later); the one preflight runs in,
+    # as for this project's own .venv, is already there.
+    present = {Path(entry).resolve() for entry in sys.path if entry}
+    added = [path for path in location.site_packages() if path.resolve() not in present]
+    for site_packages in added:
         site.addsitedir(str(site_packages))  # appends, and runs the environment's .pth files
     os.chdir(location.directory)
     try:
@@ -336,12 +362,13 @@ def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[
         sys.path[:] = previous_path
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None)
-            if origin and (_in_project(origin, project_dir) or _in_virtualenv(origin, location)):
+            if origin and (_in_project(origin, project_dir) or _under(origin, added)):
                 _loaded_from[name] = project_dir
 
 
-def _in_virtualenv(filename: str, location: ProgramLocation) -> bool:
-    return location.virtualenv is not None and Path(filename).resolve().is_relative_to(location.virtualenv)
+def _under(filename: str, directories: list[Path]) -> bool:
+    path = Path(filename).resolve()
+    return any(path.is_relative_to(directory.resolve()) for directory in directories)
 
 
 def _forget_registrations(modules: set[str]) -> None:
@@ -378,13 +405,14 @@ def record(
     config_overrides: Mapping[str, Any] | None = None,
     program: Path | None = None,
     config: StackConfig | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Recording:
     """Run the program for `stack` under type-aware mocks and return every registration.
 
     `config_overrides` are merged over the stack file as if written there (`{"shipshape:cpu": 512}`);
     `program` replaces the program Pulumi.yaml names (`main`, default `<project_dir>/__main__.py`);
-    `config` skips loading the stack files. Raises ConfigError for bad config and ProgramError when the
-    program fails.
+    `config` skips loading the stack files; `progress` is called with the count after every registration.
+    Raises ConfigError for bad config and ProgramError when the program fails.
     """
     project_dir = Path(project_dir).resolve()
     config = config or load_stack_config(project_dir, stack, config_overrides)
@@ -404,6 +432,8 @@ def record(
 
     stack_mocks = StackMocks(config.region, unknowns=unknowns, project=config.project, stack=config.stack)
     monitor = RecordingMonitor(stack_mocks)
+    monitor.program_files = ProgramFiles(project_dir, program)
+    monitor.progress = progress
     _reset_runtime()
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
     pulumi.runtime.set_mocks(
@@ -419,10 +449,13 @@ def record(
     # set_mocks registered a Stack of its own; run_in_stack makes the one the program runs in.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     try:
-        with _as_language_host(project_dir, location), _marking_plain_invokes():
+        with _as_language_host(project_dir, location), _marking_plain_invokes(), capturing(monitor.program_files):
             _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
+    except SyntaxError as error:
+        where = monitor.program_files.syntax_error(error)
+        raise ProgramError(where or _describe(error, project_dir, program)) from error
     except ModuleNotFoundError as error:
         hint = location.missing_virtualenv() or (
             f"install it into the project's virtualenv ({location.virtualenv})"
@@ -444,9 +477,11 @@ def record(
         config=dict(config.values),
         resources=monitor.recorded,
         outputs=monitor.stack_outputs,
+        outputs_struct=monitor.stack_outputs_struct,
         warnings=log.warnings,
         unknowns=unknowns,
         unanswered_data_sources=sorted(set(monitor.unanswered)),
+        invokes=list(monitor.invokes),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -11,6 +12,8 @@ from typing import Any, Protocol
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+_LOG = logging.getLogger("visits.counters")
 
 PARTITION_KEY = "pk"
 COUNT_ATTRIBUTE = "visits"
@@ -34,7 +37,9 @@ _CONFLICT_ATTEMPTS = 5
 _CLIENT_CONFIG = Config(
     connect_timeout=1,
     read_timeout=2,
-    retries={"max_attempts": 4, "mode": "standard"},
+    # total_max_attempts counts the first try; botocore's older max_attempts counts only the retries
+    # (botocore/config.py, Config's `retries`).
+    retries={"total_max_attempts": 4, "mode": "standard"},
     # At least the number of threads per worker, so threads never queue for a connection.
     max_pool_connections=32,
 )
@@ -49,10 +54,11 @@ class Counter(Protocol):
 
     name: str
 
-    def increment(self, visit_id: str) -> int:
+    def increment(self, visit_id: str) -> int | None:
         """Count the visit `visit_id` once, however often it is retried, and return the total.
 
-        Raises CounterUnavailable.
+        None: the visit was counted, but the total could not be read. Raises CounterUnavailable when the
+        visit was not counted (or the backend cannot tell).
         """
         ...
 
@@ -134,7 +140,7 @@ class DynamoDBCounter:
             "dynamodb", region_name=region, endpoint_url=endpoint_url, config=config or _CLIENT_CONFIG
         )
 
-    def increment(self, visit_id: str) -> int:
+    def increment(self, visit_id: str) -> int | None:
         if not 1 <= len(visit_id) <= _TOKEN_MAX:
             raise ValueError(f"visit_id must be 1-{_TOKEN_MAX} characters (a ClientRequestToken), got {visit_id!r}")
         # Built once: every attempt must be byte-identical, or DynamoDB answers a reused token with
@@ -154,7 +160,12 @@ class DynamoDBCounter:
                 raise CounterUnavailable(self._describe("TransactWriteItems", error)) from error
             except BotoCoreError as error:
                 raise CounterUnavailable(self._describe("TransactWriteItems", error)) from error
-        return self._read_total()
+        try:
+            return self._read_total()
+        except CounterUnavailable as error:
+            # The visit is in the table: answering 503 now would count a visit the client saw fail.
+            _LOG.warning("visit counted, total unavailable", extra={"fields": {"reason": str(error)}})
+            return None
 
     def check(self) -> None:
         self._get_counter_item("GetItem", ProjectionExpression="#pk", ExpressionAttributeNames={"#pk": PARTITION_KEY})

@@ -28,7 +28,7 @@ _PAGE = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Visits</title></head>
 <body>
-<h1>Visit number {visits}</h1>
+<h1>{headline}</h1>
 <p>Served by <code>{hostname}</code>, version <code>{version}</code>.</p>
 </body>
 </html>
@@ -69,7 +69,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         visits = counter.increment(new_visit_id())
         body = {"visits": visits, "hostname": hostname, "version": settings.app_version}
         if _prefers_html():
-            page = _PAGE.format(visits=visits, hostname=escape(hostname), version=escape(settings.app_version))
+            # None: counted, but the total could not be read back (see Counter.increment).
+            headline = "Your visit was counted" if visits is None else f"Visit number {visits}"
+            page = _PAGE.format(headline=headline, hostname=escape(hostname), version=escape(settings.app_version))
             response = Response(page, mimetype="text/html")
         else:
             response = jsonify(body)

@@ -3,6 +3,7 @@
 `python -m visits.server` is the image's command: this process becomes granian's main process (PID 1
 in the container) and receives ECS's SIGTERM itself.
 
+BIND_ADDRESS     address to listen on (default 0.0.0.0: every interface of the container)
 PORT             port to listen on (default 8000)
 WEB_CONCURRENCY  worker processes (default: one per CPU this container may use, at least 2)
 WEB_THREADS      Python threads per worker that run requests, overlapping DynamoDB round trips (default 4)
@@ -20,6 +21,7 @@ worker lends each such connection a thread while it reads the headers, with no h
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import sys
@@ -60,6 +62,19 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
 
 
+def _address(environ: Mapping[str, str]) -> str:
+    raw = environ.get("BIND_ADDRESS", "").strip()
+    if not raw:
+        # Every interface of the container: the task's security group admits only the ALB.
+        return "0.0.0.0"
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        raise ServerConfigError(
+            f"BIND_ADDRESS must be an IP address such as 127.0.0.1 or 0.0.0.0, got {raw!r}"
+        ) from None
+
+
 def logging_config(level: str) -> dict[str, Any]:
     """dictConfig for granian's own logger: one JSON object per line on stdout, like the app's."""
     return {
@@ -88,7 +103,7 @@ def server_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "target": APP_TARGET,
         "factory": True,
         "interface": Interfaces.WSGI,
-        "address": "0.0.0.0",  # every interface of the container; the ALB security group guards it
+        "address": _address(env),
         "port": _int_from_env(env, "PORT", 8000, 1, 65535),
         "workers": _int_from_env(env, "WEB_CONCURRENCY", max(2, usable_cpus()), 1, 64),
         "blocking_threads": threads,

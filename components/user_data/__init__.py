@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 import components.aws_limits as aws_limits
+import components.checks as checks
 
 TEMPLATE = Path(__file__).resolve().parent / "bootstrap.sh.tmpl"
 MAX_USER_DATA_BYTES = aws_limits.MAX_USER_DATA_BYTES
@@ -35,7 +36,7 @@ def registry_of(image_reference: str) -> str:
     return image_reference.split("/", 1)[0]
 
 
-def _require(label: str, value: object, rule: aws_limits.Rule) -> None:
+def _require(label: str, value: object, rule: checks.Rule) -> None:
     reason = rule(value)
     if reason is not None:
         raise UserDataError(f"{label} = {value!r}: {reason}")

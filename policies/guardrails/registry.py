@@ -7,7 +7,7 @@ that no rule defined in a module is missing here and that no rule id disappears.
 from __future__ import annotations
 
 from guardrails.framework import Rule
-from guardrails.rules import ec2, ecr, ecs, iam, lb, logs, s3
+from guardrails.rules import ec2, ecr, ecs, iam, lb, logs, s3, security_groups
 
 ALL_RULES: tuple[Rule, ...] = (
     # The three guarantees, mandatory everywhere.
@@ -27,9 +27,9 @@ ALL_RULES: tuple[Rule, ...] = (
     ec2.NO_SECRETS_IN_USER_DATA,
     ec2.ENCRYPTED_VOLUMES,
     ec2.NO_KEY_PAIR,
-    ec2.NO_WORLD_INGRESS,
+    security_groups.NO_WORLD_INGRESS,
     ec2.NO_PUBLIC_IP,
-    ec2.APP_INGRESS_FROM_LOAD_BALANCER,
+    security_groups.APP_INGRESS_FROM_LOAD_BALANCER,
     ecs.CONTAINER_INSIGHTS,
     ecs.TASK_LOGGING,
     ecs.TASK_NOT_PRIVILEGED,

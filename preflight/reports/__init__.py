@@ -1,4 +1,5 @@
-"""Preflight's reports: Markdown (PR comment), JSON (record and baseline), SARIF (code scanning), Mermaid.
+"""Preflight's reports: text (the terminal), Markdown (PR comment), JSON (record and baseline), SARIF (code
+scanning), Mermaid.
 
 render(report, fmt, diff=None) -> str          one format
 write_all(report, out_dir, diff=None) -> paths every format into out_dir
@@ -10,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from preflight.model import Report
-from preflight.reports.diff import PlanDiff, compare
+from preflight.model import PlanDiff, Report
+from preflight.reports.diff import compare
 from preflight.reports.json_report import render_json
 from preflight.reports.markdown import render_markdown
 from preflight.reports.mermaid import render_mermaid
 from preflight.reports.sarif import render_sarif
+from preflight.reports.text import render_text
 
 __all__ = ["FILE_NAMES", "FORMATS", "PlanDiff", "compare", "render", "write_all"]
 
 _RENDERERS: dict[str, Callable[[Report, PlanDiff | None], str]] = {
+    "text": render_text,
     "markdown": render_markdown,
     "json": render_json,
     "sarif": lambda report, _diff: render_sarif(report),
@@ -27,6 +30,7 @@ _RENDERERS: dict[str, Callable[[Report, PlanDiff | None], str]] = {
 }
 FORMATS = tuple(_RENDERERS)
 FILE_NAMES = {
+    "text": "report.txt",
     "markdown": "report.md",
     "json": "report.json",
     "sarif": "report.sarif",
@@ -35,7 +39,8 @@ FILE_NAMES = {
 
 
 def render(report: Report, fmt: str, diff: PlanDiff | None = None) -> str:
-    """The report in one format: `markdown`, `json`, `sarif` or `mermaid` (the diff shows in the first two)."""
+    """The report in one format: `text`, `markdown`, `json`, `sarif` or `mermaid` (the diff shows in the
+    first three)."""
     renderer = _RENDERERS.get(fmt)
     if renderer is None:
         raise ValueError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")

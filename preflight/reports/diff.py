@@ -7,78 +7,13 @@ report itself uses (so a secret compares as `[secret]` on both sides), and verdi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from preflight.model import Report
+from preflight.model import PlanDiff, RecordedResource, Report, ResourceChange, ResourceRef, ViolationRef
 from preflight.reports.common import ResourceIndex, parse_urn
 from preflight.reports.json_report import SCHEMA_VERSION, report_to_json
-
-
-@dataclass(frozen=True)
-class ResourceRef:
-    urn: str
-    type: str
-    name: str
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    urn: str
-    type: str
-    name: str
-    keys: tuple[str, ...]
-    """Top-level input keys whose values differ (added or removed keys included)."""
-
-
-@dataclass(frozen=True)
-class ViolationRef:
-    policy: str
-    urn: str
-    level: str
-    message: str
-
-
-@dataclass(frozen=True)
-class PlanDiff:
-    """The plan and verdict changes between a baseline report and this one."""
-
-    baseline: str
-    """`<project>/<stack>` of the baseline, for headings."""
-    added: tuple[ResourceRef, ...] = ()
-    removed: tuple[ResourceRef, ...] = ()
-    changed: tuple[ResourceChange, ...] = ()
-    new_violations: tuple[ViolationRef, ...] = ()
-    fixed_violations: tuple[ViolationRef, ...] = ()
-    warnings: tuple[str, ...] = ()
-    """Why some differences may not be real changes (the two runs were not made alike)."""
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.new_violations or self.fixed_violations)
-
-    def to_json(self) -> dict[str, Any]:
-        def refs(items: tuple[ResourceRef, ...]) -> list[dict[str, str]]:
-            return [{"urn": item.urn, "type": item.type, "name": item.name} for item in items]
-
-        def violations(items: tuple[ViolationRef, ...]) -> list[dict[str, str]]:
-            return [
-                {"policy": item.policy, "urn": item.urn, "level": item.level, "message": item.message} for item in items
-            ]
-
-        return {
-            "baseline": self.baseline,
-            "added": refs(self.added),
-            "removed": refs(self.removed),
-            "changed": [
-                {"urn": item.urn, "type": item.type, "name": item.name, "keys": list(item.keys)}
-                for item in self.changed
-            ],
-            "newViolations": violations(self.new_violations),
-            "fixedViolations": violations(self.fixed_violations),
-            "warnings": list(self.warnings),
-        }
 
 
 def _require(condition: bool, problem: str) -> None:
@@ -137,6 +72,16 @@ def _changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
     return tuple(sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key)))
 
 
+def _replaces(resource: RecordedResource | None, keys: Iterable[str]) -> bool:
+    """Whether changing `keys` replaces the resource: the engine replaces when a changed property matches
+    one of the resource's `replaceOnChanges` paths (`*` for any), pulumi/pulumi
+    pkg/resource/deploy/step_generator.go. A replacement the provider itself forces (a property its schema
+    marks forceNew) cannot be known offline, so it shows as an update."""
+    paths = resource.options.get("replaceOnChanges", ()) if resource is not None else ()
+    heads = {re.split(r"[.\[]", path, maxsplit=1)[0] for path in paths}
+    return "*" in heads or bool(heads & set(keys))
+
+
 def compare(baseline: Mapping[str, Any], report: Report) -> PlanDiff:
     """Resources added, removed and changed, and violations new and fixed, since `baseline`.
 
@@ -161,7 +106,10 @@ def compare(baseline: Mapping[str, Any], report: Report) -> PlanDiff:
     for urn in sorted(set(before) & set(after)):
         keys = _changed_keys(before[urn].get("inputs", {}), after[urn]["inputs"])
         if keys:
-            changed.append(ResourceChange(urn=urn, type=index.type(urn), name=index.name(urn), keys=keys))
+            replace = _replaces(index.by_urn.get(urn), keys)
+            changed.append(
+                ResourceChange(urn=urn, type=index.type(urn), name=index.name(urn), keys=keys, replace=replace)
+            )
 
     old_violations = _violations(baseline.get("diagnostics", []), "baseline")
     new_violations = _violations(current["diagnostics"], "report")

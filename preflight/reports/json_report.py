@@ -2,29 +2,27 @@
 
 The shape is pinned by report.schema.json next to this file (see docs/preflight-report-schema.md).
 Keys are sorted and lists ordered by URN / severity, so the same report always serialises byte for byte
-the same; the only run-dependent value is `elapsedSeconds`.
+the same; the only run-dependent values are `elapsedSeconds` and `peakRssBytes`.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from preflight.model import Diagnostic, PolicyInfo, RecordedResource, Report
+from preflight.model import Diagnostic, PlanDiff, PolicyInfo, RecordedResource, Report
 from preflight.reports.common import (
     TOOL_NAME,
     diagnostic_kind,
     is_component,
     is_provider,
+    plan_counts,
     sorted_diagnostics,
     sorted_resources,
     summarize,
 )
 from preflight.reports.values import resource_inputs, to_json
-
-if TYPE_CHECKING:
-    from preflight.reports.diff import PlanDiff
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -39,7 +37,7 @@ def resource_kind(resource: RecordedResource) -> str:
 
 
 def resource_to_json(resource: RecordedResource) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "urn": resource.urn,
         "type": resource.type,
         "name": resource.name,
@@ -53,6 +51,9 @@ def resource_to_json(resource: RecordedResource) -> dict[str, Any]:
         },
         "inputs": resource_inputs(resource.inputs_struct, resource.inputs),
     }
+    if resource.source is not None:
+        document["source"] = {"file": resource.source.file, "line": resource.source.line}
+    return document
 
 
 def diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
@@ -84,7 +85,7 @@ def policy_to_json(policy: PolicyInfo) -> dict[str, Any]:
     }
 
 
-def summary_to_json(report: Report) -> dict[str, Any]:
+def summary_to_json(report: Report, diff: PlanDiff | None = None) -> dict[str, Any]:
     summary = summarize(report)
     return {
         "verdict": summary.verdict,
@@ -97,6 +98,7 @@ def summary_to_json(report: Report) -> dict[str, Any]:
         "cannotJudge": summary.cannot_judge,
         "policies": summary.policies,
         "resourcesByType": summary.resources_by_type,
+        "plan": plan_counts(report, diff),
     }
 
 
@@ -110,12 +112,22 @@ def report_to_json(report: Report, diff: PlanDiff | None = None) -> dict[str, An
         "policyConfig": report.policy_config,
         "unknowns": report.unknowns,
         "elapsedSeconds": round(report.elapsed_seconds, 3),
-        "summary": summary_to_json(report),
+        "summary": summary_to_json(report, diff),
         "resources": [resource_to_json(resource) for resource in sorted_resources(report.resources)],
         "diagnostics": [diagnostic_to_json(diagnostic) for diagnostic in sorted_diagnostics(report.diagnostics)],
         "policies": [policy_to_json(policy) for policy in sorted(report.policies, key=lambda policy: policy.name)],
         "outputs": to_json(report.outputs),
     }
+    if report.peak_rss_bytes:
+        document["peakRssBytes"] = report.peak_rss_bytes
+    if report.coverage is not None:
+        document["coverage"] = {
+            "judged": sorted(report.coverage.judged),
+            "unjudged": sorted(report.coverage.unjudged),
+            "total": report.coverage.total,
+        }
+    document["notJudgedOffline"] = sorted(resource.urn for resource in report.not_judged_offline)
+    document["unansweredDataSources"] = sorted(report.unanswered_data_sources)
     if diff is not None:
         document["diff"] = diff.to_json()
     return document

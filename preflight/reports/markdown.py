@@ -10,18 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from preflight.model import Diagnostic, Report
+from preflight.model import Diagnostic, PlanDiff, RecordedResource, Report
 from preflight.reports.common import (
+    DELETE,
     MARKER,
+    PLAN_MARKERS,
     ResourceIndex,
+    coverage_summary,
     diagnostic_kind,
+    finding_reason,
     is_managed,
+    not_judged_offline_summary,
+    nothing_judged,
+    plan_counts,
+    plan_operations,
+    plan_summary_lines,
+    remediations,
     short_type,
     sorted_diagnostics,
     summarize,
+    tree_lines,
 )
-from preflight.reports.diff import PlanDiff
 from preflight.reports.mermaid import render_mermaid
+from preflight.reports.values import display_value
 
 COMMENT_LIMIT = 60_000
 """Below GitHub's 65,536-character comment limit, leaving room for the workflow's own wrapping."""
@@ -67,6 +78,8 @@ def _verdict(report: Report) -> str:
     if summary.cannot_judge:
         notes.append(f"{summary.cannot_judge} cannot judge yet")
     tail = f" ({', '.join(notes)})" if notes else ""
+    if nothing_judged(report):
+        return f"✅ **No mandatory violations**{tail}, but no rule judged any resource: nothing was in scope."
     return f"✅ **No mandatory violations**{tail}: the policy pack would let this deployment through."
 
 
@@ -106,7 +119,23 @@ def _summary(report: Report) -> list[str]:
     if report.elapsed_seconds:
         facts.append(f"{report.elapsed_seconds:.1f} s")
     lines += ["<sub>" + " · ".join(facts) + "</sub>", ""]
-    return lines
+    return lines + _coverage(report)
+
+
+def _coverage(report: Report) -> list[str]:
+    """Coverage and what could not be judged offline: in the head, so it is never cut for length."""
+    lines = []
+    covered = coverage_summary(report)
+    if covered:
+        lines.append(f"**Coverage:** {covered}.")
+    remote = not_judged_offline_summary(report)
+    if remote:
+        names = ", ".join(f"{code(r.name)} ({code(r.type)})" for r in report.not_judged_offline)
+        lines.append(f"**{remote[0].upper()}{remote[1:]}:** {names}.")
+    if report.unanswered_data_sources:
+        sources = ", ".join(code(token) for token in report.unanswered_data_sources)
+        lines.append(f"**No offline answer** (outputs unknown, what depends on them cannot be judged yet): {sources}.")
+    return [line for entry in lines for line in (entry, "")]
 
 
 def _diff_section(diff: PlanDiff, index: ResourceIndex) -> list[str]:
@@ -118,19 +147,25 @@ def _diff_section(diff: PlanDiff, index: ResourceIndex) -> list[str]:
     lines += [
         " · ".join(
             [
-                f"🟢 {len(diff.added)} to add",
-                f"🔴 {len(diff.removed)} to remove",
-                f"🟡 {len(diff.changed)} changed",
+                f"🟢 {len(diff.added)} to create",
+                f"🔴 {len(diff.removed)} to delete",
+                f"🟡 {len(diff.updated)} to update",
+                f"🟠 {len(diff.replaced)} to replace",
                 f"🆕 {_plural(len(diff.new_violations), 'new violation')}",
                 f"✔️ {len(diff.fixed_violations)} fixed",
             ]
         ),
         "",
     ]
-    rows = [["🟢 add", code(ref.name), code(short_type(ref.type)), " "] for ref in diff.added]
-    rows += [["🔴 remove", code(ref.name), code(short_type(ref.type)), " "] for ref in diff.removed]
+    rows = [["`+` create", code(ref.name), code(short_type(ref.type)), " "] for ref in diff.added]
+    rows += [["`-` delete", code(ref.name), code(short_type(ref.type)), " "] for ref in diff.removed]
     rows += [
-        ["🟡 change", code(change.name), code(short_type(change.type)), ", ".join(code(key) for key in change.keys)]
+        [
+            "`+-` replace" if change.replace else "`~` update",
+            code(change.name),
+            code(short_type(change.type)),
+            ", ".join(code(key) for key in change.keys),
+        ]
         for change in diff.changed
     ]
     if rows:
@@ -148,13 +183,24 @@ def _diff_section(diff: PlanDiff, index: ResourceIndex) -> list[str]:
     return lines
 
 
-def _diagnostic_rows(diagnostics: Iterable[Diagnostic], index: ResourceIndex) -> list[list[str]]:
+_FINDING_HEADER = ("level", "rule", "resource", "finding", "fix")
+
+
+def _resource_cell(urn: str, index: ResourceIndex) -> str:
+    """The resource's name and type, and where the program constructed it."""
+    where = index.source(urn)
+    return cell(index.label(urn)) + (f"<br>{code(str(where))}" if where else "")
+
+
+def _diagnostic_rows(diagnostics: Iterable[Diagnostic], report: Report, index: ResourceIndex) -> list[list[str]]:
+    fixes = remediations(report)
     return [
         [
             _LEVEL_BADGE[diagnostic_kind(diagnostic)],
             code(diagnostic.policy),
-            cell(index.label(diagnostic.urn)),
-            cell(diagnostic.message),
+            _resource_cell(diagnostic.urn, index),
+            cell(finding_reason(diagnostic)),
+            cell(fixes.get(diagnostic.policy, "")) if not diagnostic.cannot_judge else " ",
         ]
         for diagnostic in sorted_diagnostics(diagnostics)
     ]
@@ -164,7 +210,7 @@ def _violations(report: Report, index: ResourceIndex) -> list[str]:
     lines = ["### Violations", ""]
     if not report.mandatory:
         return [*lines, "None: no mandatory rule is violated.", ""]
-    return [*lines, *_table(["level", "rule", "resource", "message"], _diagnostic_rows(report.mandatory, index)), ""]
+    return [*lines, *_table(_FINDING_HEADER, _diagnostic_rows(report.mandatory, report, index)), ""]
 
 
 def _verdict_marks(report: Report) -> dict[str, str]:
@@ -179,35 +225,31 @@ def _verdict_marks(report: Report) -> dict[str, str]:
     return marks
 
 
-def plan_tree(report: Report) -> list[str]:
-    """The resource tree by component, one line per resource, verdict counts at the end of a line."""
-    index = ResourceIndex(report)
-    children = index.children()
+def plan_tree(report: Report, diff: PlanDiff | None = None) -> list[str]:
+    """The plan by component with Pulumi's markers, one line per resource: name, type, where the program
+    made it, and verdict counts at the end; then, with a baseline, what it deletes."""
+    operations = plan_operations(report, diff)
     marks = _verdict_marks(report)
-    lines: list[str] = []
 
-    def walk(parent: str, prefix: str) -> None:
-        siblings = children.get(parent, [])
-        for position, resource in enumerate(siblings):
-            last = position == len(siblings) - 1
-            lines.append(
-                f"{prefix}{'└─ ' if last else '├─ '}{resource.name}  {resource.type}{marks.get(resource.urn, '')}"
-            )
-            walk(resource.urn, prefix + ("   " if last else "│  "))
+    def line(resource: RecordedResource) -> str:
+        where = f"  {resource.source}" if resource.source else ""
+        return f"{resource.name}  {resource.type}{where}{marks.get(resource.urn, '')}"
 
-    for root in children.get("", []):
-        lines.append(f"{root.name}  {root.type}{marks.get(root.urn, '')}")
-        walk(root.urn, "")
+    lines = tree_lines(report, line, lambda resource: f"{PLAN_MARKERS[operations[resource.urn]]} ")
+    if diff is not None:
+        lines += [f"{PLAN_MARKERS[DELETE]} {ref.name}  {ref.type}" for ref in diff.removed]
     return lines
 
 
-def _plan(report: Report) -> list[str]:
+def _plan(report: Report, diff: PlanDiff | None) -> list[str]:
     picture = render_mermaid(report).rstrip("\n").splitlines()
     return [
         "### Plan by component",
         "",
         "```text",
-        *plan_tree(report),
+        *plan_tree(report, diff),
+        "",
+        *plan_summary_lines(plan_counts(report, diff)),
         "```",
         "",
         *_details("Architecture picture (from the recorded dependencies)", ["```mermaid", *picture, "```"]),
@@ -219,14 +261,21 @@ def _collapsed(report: Report, index: ResourceIndex) -> list[str]:
     if report.advisory:
         lines += _details(
             f"Advisories ({len(report.advisory)})",
-            _table(["level", "rule", "resource", "message"], _diagnostic_rows(report.advisory, index)),
+            _table(_FINDING_HEADER, _diagnostic_rows(report.advisory, report, index)),
         )
     if report.cannot_judge:
         lines += _details(
             f"Cannot judge yet ({len(report.cannot_judge)}): values unknown until deployment",
-            _table(["level", "rule", "resource", "message"], _diagnostic_rows(report.cannot_judge, index)),
+            _table(_FINDING_HEADER, _diagnostic_rows(report.cannot_judge, report, index)),
         )
     return lines
+
+
+def _outputs(report: Report) -> list[str]:
+    if not report.outputs:
+        return []
+    rows = [[code(key), code(display_value(report.outputs[key]))] for key in sorted(report.outputs)]
+    return _details(f"Stack outputs ({len(report.outputs)})", _table(["output", "value"], rows))
 
 
 def _resource_list(report: Report) -> list[str]:
@@ -243,8 +292,8 @@ def render_markdown(report: Report, diff: PlanDiff | None = None) -> str:
     if diff is not None:
         head += _diff_section(diff, index)
     head += _violations(report, index)
-    plan = _plan(report)
-    collapsed = _collapsed(report, index)
+    plan = _plan(report, diff)
+    collapsed = _collapsed(report, index) + _outputs(report)
     resources = _resource_list(report)
     too_long_note = "<sub>{} left out to fit a pull-request comment; the full report is in the workflow artifact.</sub>"
 

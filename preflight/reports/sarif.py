@@ -1,14 +1,17 @@
 """SARIF 2.1.0 for GitHub code scanning: one rule per pack policy, one result per verdict.
 
 Code scanning needs a file for every result, but a verdict is about a cloud resource. Each result
-carries both: the resource URN as its logical location and, as its physical location, the project file
-that declares the resource (see `common.source_file`). Every result on the same file and line would
-collapse into one alert, so a fingerprint of (policy, URN) keeps one alert per resource.
+carries both: the resource URN as its logical location and, as its physical location, the file and line
+where the program constructed the resource (recorded from the registration's call stack). When the
+recording has no such frame (a stack-wide verdict, a resource the program did not construct itself), the
+project file that declares it stands in, at line 1 (see `common.source_file`). Results on one file and line
+would collapse into one alert, so a fingerprint of (policy, URN) keeps one alert per resource.
 """
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePosixPath
 from typing import Any
 
 from preflight.model import ADVISORY, DISABLED, MANDATORY, REMEDIATE, Diagnostic, PolicyInfo, Report
@@ -95,12 +98,11 @@ def _fingerprint(diagnostic: Diagnostic) -> str:
 def _result(diagnostic: Diagnostic, rule_index: int, report: Report, index: ResourceIndex) -> dict[str, Any]:
     message = diagnostic.message.strip() or diagnostic.description.strip() or diagnostic.policy
     label = index.label(diagnostic.urn)
-    location: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": source_file(diagnostic.urn, report), "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": 1},
-        }
-    }
+    where = index.source(diagnostic.urn)
+    uri, line = (where.file, where.line) if where else (source_file(diagnostic.urn, report), 1)
+    # A program file outside the project directory has an absolute path: a file URI, not one under the root.
+    artifact = {"uri": PurePosixPath(uri).as_uri()} if uri.startswith("/") else {"uri": uri, "uriBaseId": "%SRCROOT%"}
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}
     if diagnostic.urn:
         location["logicalLocations"] = [
             {"fullyQualifiedName": diagnostic.urn, "name": index.name(diagnostic.urn), "kind": "resource"}
@@ -120,6 +122,17 @@ def _result(diagnostic: Diagnostic, rule_index: int, report: Report, index: Reso
             "policyPack": diagnostic.pack,
         },
     }
+
+
+def _coverage(report: Report) -> dict[str, Any]:
+    """What the run could judge, so a clean run with nothing in scope is not read as a pass."""
+    found: dict[str, Any] = {
+        "notJudgedOffline": sorted(resource.urn for resource in report.not_judged_offline),
+        "unansweredDataSources": sorted(report.unanswered_data_sources),
+    }
+    if report.coverage is not None:
+        found["coverage"] = {"judged": len(report.coverage.judged), "total": report.coverage.total}
+    return found
 
 
 def report_to_sarif(report: Report) -> dict[str, Any]:
@@ -150,6 +163,7 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
                     "policyPack": report.policy_pack,
                     "policyConfig": report.policy_config,
                     "unknowns": report.unknowns,
+                    **_coverage(report),
                 },
             }
         ],

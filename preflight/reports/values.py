@@ -162,3 +162,13 @@ def resource_inputs(inputs_struct: struct_pb2.Struct, inputs: Mapping[str, Any])
         # A whole-object secret or reference: keep the shape (a map of inputs) and say what it was.
         return {"$value": converted}
     return converted
+
+
+def display_value(value: Any) -> str:
+    """A value the way `pulumi preview` lists a stack output: strings quoted, secrets and unknowns marked."""
+    converted = to_json(value)
+    if converted == SECRET:
+        return SECRET
+    if converted == UNKNOWN:
+        return "output<unknown>"
+    return json.dumps(converted, sort_keys=True, ensure_ascii=False)

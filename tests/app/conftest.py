@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
-# The image runs gunicorn with app/ as the working directory; tests import the package the same way.
+# The image runs the server with app/ as the working directory; tests import the package the same way.
 if str(APP_DIR) not in sys.path:
     sys.path.insert(0, str(APP_DIR))
 
@@ -154,7 +154,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     def start(**env: str) -> Server:
         port = _free_port()
         log_path = tmp_path / f"server-{port}.log"
-        environment = {**os.environ, "PORT": str(port), **env}
+        environment = {**os.environ, "BIND_ADDRESS": "127.0.0.1", "PORT": str(port), **env}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 server_command(), cwd=APP_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT

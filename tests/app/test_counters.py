@@ -67,3 +67,12 @@ def test_in_process_counting_is_atomic_under_threads():
         thread.join()
 
     assert sorted(seen) == list(range(1, 2001))
+
+
+def test_the_table_the_program_creates_has_the_keys_the_app_writes():
+    from components import counter_table
+    from visits import counters
+
+    assert counters.PARTITION_KEY == counter_table.PARTITION_KEY
+    # The marker items expire through the table's TTL on this attribute.
+    assert counters.EXPIRES_ATTRIBUTE == counter_table.EXPIRES_ATTRIBUTE

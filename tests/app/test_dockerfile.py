@@ -94,5 +94,5 @@ def test_dockerignore_is_an_allow_list_of_what_the_image_runs():
 
     # Everything is out unless named, so a stray .env or virtualenv can never reach a layer.
     assert patterns[0] == "*"
-    assert {"!visits/", "!gunicorn.conf.py", "!requirements.txt"} <= set(patterns)
+    assert {"!visits/", "!requirements.txt"} <= set(patterns)
     assert "**/__pycache__" in patterns

@@ -71,7 +71,9 @@ def test_the_stall_double_counts_a_plain_update_item(proxy, counter_table):
         "dynamodb",
         region_name=REGION,
         endpoint_url=proxy.endpoint,
-        config=Config(connect_timeout=1, read_timeout=READ_TIMEOUT, retries={"max_attempts": 4, "mode": "standard"}),
+        config=Config(
+            connect_timeout=1, read_timeout=READ_TIMEOUT, retries={"total_max_attempts": 4, "mode": "standard"}
+        ),
     )
 
     client.update_item(
@@ -86,21 +88,24 @@ def test_the_stall_double_counts_a_plain_update_item(proxy, counter_table):
     assert stored_count(proxy.endpoint, counter_table) == 2
 
 
-def test_a_stalled_transaction_is_retried_with_the_same_token_and_counted_once(proxy, counter_table):
-    proxy.stall = lambda operation, nth: operation == "TransactWriteItems" and nth == 1
+@pytest.mark.parametrize("stalled_answers", [1, 3], ids=["first-answer-late", "all-but-the-last-answer-late"])
+def test_a_stalled_transaction_is_retried_with_the_same_token_and_counted_once(proxy, counter_table, stalled_answers):
+    proxy.stall = lambda operation, nth: operation == "TransactWriteItems" and nth <= stalled_answers
 
     total = _counter(proxy.endpoint, counter_table).increment("visit-1")
 
-    first, retry = proxy.of("TransactWriteItems")
+    first, *retries = proxy.of("TransactWriteItems")
+    assert len(retries) == stalled_answers  # one more attempt than answers held back
     assert first.stalled and first.status == 200  # moto wrote it; the answer came too late
-    assert retry.body == first.body  # byte for byte: the same ClientRequestToken on the retry
-    assert retry.params["ClientRequestToken"] == "visit-1"
-    # moto ignores the token, so the repeat reached the table: the marker's condition cancelled it.
-    assert retry.status == 400
-    assert [reason["Code"] for reason in json.loads(retry.answer)["CancellationReasons"]] == [
-        "ConditionalCheckFailed",
-        "None",
-    ]
+    assert all(retry.body == first.body for retry in retries)  # byte for byte: the same ClientRequestToken
+    assert first.params["ClientRequestToken"] == "visit-1"
+    # moto ignores the token, so each repeat reached the table: the marker's condition cancelled it.
+    for retry in retries:
+        assert retry.status == 400
+        assert [reason["Code"] for reason in json.loads(retry.answer)["CancellationReasons"]] == [
+            "ConditionalCheckFailed",
+            "None",
+        ]
     assert total == 1
     assert stored_count(proxy.endpoint, counter_table) == 1
 
@@ -127,6 +132,28 @@ def test_a_transaction_conflict_is_retried_until_it_lands(proxy, counter_table):
     assert {call.params["ClientRequestToken"] for call in attempts} == {"visit-2"}
     assert total == 1
     assert stored_count(proxy.endpoint, counter_table) == 1
+
+
+def test_a_counted_visit_whose_total_cannot_be_read_is_still_a_success(
+    make_app, log_lines, moto_server, proxy, counter_table
+):
+    # Every GetItem fails with a 500 (documented: shape InternalServerError in botocore's DynamoDB model);
+    # botocore retries it and gives up. The transaction has landed, so the visit is a success.
+    server_error = {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "Internal error"}
+    proxy.inject = lambda operation, nth: (500, server_error) if operation == "GetItem" else None
+    client = make_app(
+        COUNTER_TABLE=counter_table, AWS_REGION=REGION, DYNAMODB_ENDPOINT_URL=proxy.endpoint
+    ).test_client()
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.get_json()["visits"] is None
+    assert len(proxy.of("GetItem")) == 4  # the app's four attempts
+    assert stored_count(moto_server.endpoint, counter_table) == 1
+    [warning] = [line for line in log_lines() if line["level"] == "WARNING"]
+    assert warning["message"] == "visit counted, total unavailable"
+    assert "InternalServerError" in warning["reason"]
 
 
 def _visit(port: int) -> int:

@@ -45,8 +45,16 @@ def test_defaults_suit_an_ecs_task():
 
 
 def test_settings_come_from_the_environment():
-    options = _options(PORT="9000", WEB_CONCURRENCY="3", WEB_THREADS="8", GRACEFUL_TIMEOUT="12", HEADER_TIMEOUT="5")
+    options = _options(
+        BIND_ADDRESS="127.0.0.1",
+        PORT="9000",
+        WEB_CONCURRENCY="3",
+        WEB_THREADS="8",
+        GRACEFUL_TIMEOUT="12",
+        HEADER_TIMEOUT="5",
+    )
 
+    assert options["address"] == "127.0.0.1"
     assert (options["port"], options["workers"], options["blocking_threads"], options["workers_kill_timeout"]) == (
         9000,
         3,
@@ -84,6 +92,7 @@ def test_server_logs_are_json_at_the_app_level():
 @pytest.mark.parametrize(
     ("name", "value"),
     [
+        ("BIND_ADDRESS", "localhost:80"),
         ("PORT", "http"),
         ("PORT", "70000"),
         ("WEB_CONCURRENCY", "0"),

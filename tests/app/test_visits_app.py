@@ -139,6 +139,29 @@ def test_index_answers_html_to_browsers_with_escaped_values(make_app):
     assert "<script>" not in page
 
 
+class UnreadableTotalCounter:
+    """Counts the visit but cannot read the total back (DynamoDB answered the write, not the read)."""
+
+    name = "unreadable"
+
+    def increment(self, visit_id: str) -> None:
+        return None
+
+    def check(self) -> None:
+        return None
+
+
+def test_a_counted_visit_without_a_total_is_a_success_in_json_and_html(make_app):
+    client = make_app(COUNTER=UnreadableTotalCounter()).test_client()
+
+    as_json = client.get("/")
+    as_html = client.get("/", headers={"Accept": BROWSER_ACCEPT})
+
+    assert (as_json.status_code, as_json.get_json()["visits"]) == (200, None)
+    assert as_html.status_code == 200
+    assert "Your visit was counted" in as_html.get_data(as_text=True)
+
+
 def test_version_defaults_to_dev(make_app):
     assert make_app().test_client().get("/").get_json()["version"] == "dev"
 

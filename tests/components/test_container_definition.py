@@ -9,7 +9,8 @@ from botocore.session import get_session
 from botocore.validate import ParamValidator
 
 from components.container import CONTAINER_HEALTH, container_definition, health_check_command
-from components.settings import WEB_SERVICE_KEYS, parse_settings
+from components.settings import parse_settings
+from components.stack_keys import WEB_SERVICE_KEYS
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipshape/web@sha256:" + "a" * 64
 
@@ -88,7 +89,7 @@ def test_container_health_check_needs_no_curl_and_is_within_ecs_limits() -> None
     command = health_check_command(8000, "/health")
     assert command[:3] == ["CMD", "python", "-c"]
     assert "curl" not in " ".join(command)
-    assert "http://127.0.0.1:8000/health" in command[3]
+    assert command[4] == "http://127.0.0.1:8000/health"
     assert 5 <= CONTAINER_HEALTH["interval"] <= 300
     assert 2 <= CONTAINER_HEALTH["timeout"] <= 60
     assert 1 <= CONTAINER_HEALTH["retries"] <= 10
@@ -104,3 +105,40 @@ def test_secrets_travel_as_secrets_not_environment() -> None:
     container = build(secrets=json.dumps([f"UPSTREAM_API={arn}"]))
     assert container["secrets"] == [{"name": "UPSTREAM_API", "valueFrom": arn}]
     assert all(item["name"] != "UPSTREAM_API" for item in container["environment"])
+
+
+@pytest.mark.parametrize("path", ["/health", "/ready/now", "/a_b.c~d-e"])
+def test_the_health_probe_is_fixed_code_and_the_url_only_an_argument(path: str) -> None:
+    command = health_check_command(8000, path)
+    assert command[3] == health_check_command(9000, "/other")[3]
+    assert path not in command[3]
+    assert command[4] == f"http://127.0.0.1:8000{path}"
+
+
+def test_the_health_probe_runs_and_reports_the_answer(tmp_path) -> None:
+    """The probe as ECS runs it (exec form), against a real HTTP server that answers 200 on one path."""
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/health" else 500)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        for path, expected in (("/health", 0), ("/other", 1)):
+            _, _python, flag, code, url = health_check_command(port, path)
+            run = subprocess.run([sys.executable, flag, code, url], capture_output=True, timeout=30, check=False)
+            assert run.returncode == expected, run.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -136,7 +136,7 @@ def test_ami_is_the_latest_al2023_for_the_architecture(
     def spy(self: StackMocks, args: Any) -> dict[str, Any]:
         result = answer(self, args)
         if args.token == "aws:ssm/getParameter:getParameter":
-            answers[args.args["name"]] = result["value"]
+            answers[args.args["name"]] = result["insecureValue"]
         return result
 
     monkeypatch.setattr(StackMocks, "call", spy)
@@ -309,7 +309,10 @@ def test_valid_arguments_are_accepted() -> None:
     [
         ({"architecture": "amd64"}, "ContainerHostArgs.architecture = 'amd64': must be one of x86_64, arm64"),
         ({"instance_type": "t4g.micro"}, "ContainerHostArgs.instance_type = 't4g.micro': architecture is x86_64"),
-        ({"allowed_cidrs": ("8.8.8.0/24",)}, "ContainerHostArgs.allowed_cidrs = '8.8.8.0/24': only private ranges"),
+        (
+            {"allowed_cidrs": ("8.8.8.0/24",)},
+            "ContainerHostArgs.allowed_cidrs = ('8.8.8.0/24',): '8.8.8.0/24': only private",
+        ),
         ({"root_volume_gib": 4}, "ContainerHostArgs.root_volume_gib = 4"),
         ({"region": "Europe"}, "ContainerHostArgs.region = 'Europe'"),
         ({"container_port": 80}, "ContainerHostArgs.container_port = 80"),

@@ -197,6 +197,8 @@ def test_counter_table_is_on_demand_and_encrypted() -> None:
     assert table["billingMode"] == "PAY_PER_REQUEST"
     assert table["serverSideEncryption"] == {"enabled": True}
     assert table["hashKey"] == "pk"
+    # The app's per-visit markers expire on this attribute (app/visits/counters.py EXPIRES_ATTRIBUTE).
+    assert table["ttl"] == {"attributeName": "expires_at", "enabled": True}
 
 
 def test_autoscaling_bounds_follow_settings() -> None:

@@ -11,12 +11,12 @@ import yaml
 
 from components.container import graceful_timeout, web_concurrency
 from components.settings import (
-    ARGS_KEYS,
     PROJECT_FILE,
     SettingsError,
     declarations,
     parse_settings,
 )
+from components.stack_keys import ARGS_KEYS
 
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
 # What the other components give the web service in __main__.py; plain stand-ins here.
@@ -66,7 +66,8 @@ BAD_SETTINGS = [
     ),
     (
         {"vpcCidr": "10.0.0.0/8"},
-        'shipshape:vpcCidr = "10.0.0.0/8": must be a private IPv4 range from /16 to /24, e.g. 10.0.0.0/16',
+        'shipshape:vpcCidr = "10.0.0.0/8": must be a private IPv4 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, '
+        "100.64.0.0/10) from /16 to /24, e.g. 10.0.0.0/16",
     ),
     ({"vpcCidr": "banana"}, 'shipshape:vpcCidr = "banana": not an IPv4 CIDR block such as 10.0.0.0/16'),
     ({"availabilityZones": "1"}, "shipshape:availabilityZones = 1: must be 2 to 6 (an ALB needs two)"),
@@ -201,7 +202,9 @@ def test_settings_error_is_a_run_error_listing_every_problem() -> None:
 
 def test_missing_and_malformed_region_are_reported() -> None:
     assert problems({}, region=None) == ["aws:region: not set; set it with `pulumi config set aws:region <region>`"]
-    assert problems({}, region="moon-1") == ['aws:region = "moon-1": not an AWS region name such as eu-west-1']
+    assert problems({}, region="moon-1") == [
+        'aws:region = "moon-1": not an AWS region name such as eu-west-1 (botocore lists no such region)'
+    ]
 
 
 def test_long_stack_name_is_rejected_because_alb_names_would_not_fit() -> None:

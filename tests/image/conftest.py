@@ -49,8 +49,12 @@ def engine() -> Iterator[Engine]:
         with engine_module.started(workdir) as running:
             _timed("engine and registry start", time.monotonic() - started)
             yield running
+            stopping = time.monotonic()
+        _timed("engine and registry stop", time.monotonic() - stopping)
     finally:
+        removing = time.monotonic()
         shutil.rmtree(workdir, ignore_errors=True)
+        _timed("scratch removal", time.monotonic() - removing)
 
 
 @pytest.fixture(scope="session")

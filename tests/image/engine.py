@@ -6,7 +6,7 @@
   runs in a private mount namespace whose /etc/hosts names the registry after an ECR host and sends
   Docker Hub's names to a closed address (nothing may pull from it), and whose /etc/docker holds the
   registry's CA (dockerd reads registry CAs from /etc/docker/certs.d/<host>/, a fixed path:
-  moby registry/config.go CertsDir), so TLS to the registry is verified as it is against ECR.
+  moby registry/config_unix.go defaultCertsDir), so TLS to the registry is verified as against ECR.
 - The registry serves TLS on port 443 of a loopback address of its own, with htpasswd auth and one
   user whose password is made for this run (it stands in for ECR's 12-hour token).
 - The base image is made offline from Debian's packages with debootstrap (bookworm: Python 3.11),
@@ -35,17 +35,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "app"
 
-# The executables the suite needs and the Debian package of each.
+# The commands the suite needs and the Debian package of each.
 PACKAGES = {
-    "/usr/sbin/dockerd": "docker.io",
-    "/usr/bin/docker": "docker.io",
-    "/usr/bin/docker-registry": "docker-registry",
-    "/usr/sbin/debootstrap": "debootstrap",
-    "/usr/bin/htpasswd": "apache2-utils",
-    "/usr/bin/openssl": "openssl",
-    "/usr/bin/unshare": "util-linux",
-    "/usr/bin/curl": "curl",
+    "dockerd": "docker.io",
+    "docker": "docker.io",
+    "docker-registry": "docker-registry",
+    "debootstrap": "debootstrap",
+    "htpasswd": "apache2-utils",
+    "openssl": "openssl",
+    "unshare": "util-linux",
+    "curl": "curl",
 }
+# Where root's commands live, whatever PATH the tests run with (dockerd is in /usr/sbin on Debian, in
+# /usr/bin from Docker's own packages).
+SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 # Debian's docker CLI, never another one earlier on PATH: it matches the engine's API version.
 DOCKER = "/usr/bin/docker"
 # The registry answers to an ECR host name, so the host's user data runs with a real-looking reference.
@@ -99,11 +102,11 @@ def run(args: Sequence[str], *, timeout: float = 600, env: dict[str, str] | None
 
 def ensure_packages() -> float:
     """Install the engine's Debian packages when any is missing; returns the seconds it took (0 if none)."""
-    missing = sorted({package for path, package in PACKAGES.items() if not Path(path).exists()})
+    if os.geteuid() != 0:
+        raise EngineUnavailable("the image tests run dockerd, mount namespaces and apt-get, which need root")
+    missing = sorted({package for name, package in PACKAGES.items() if shutil.which(name, path=SYSTEM_PATH) is None})
     if not missing:
         return 0.0
-    if os.geteuid() != 0:
-        raise EngineUnavailable(f"the image tests need root to install {', '.join(missing)} and to run dockerd")
     if shutil.which("apt-get") is None:
         raise EngineUnavailable(f"no apt-get on this machine to install {', '.join(missing)}")
     started = time.monotonic()
@@ -111,6 +114,13 @@ def ensure_packages() -> float:
     run(["apt-get", "update", "-q"], env=env, timeout=900)
     run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env, timeout=1800)
     return time.monotonic() - started
+
+
+def system_command(name: str) -> str:
+    found = shutil.which(name, path=SYSTEM_PATH)
+    if found is None:
+        raise EngineUnavailable(f"{name} is not installed (Debian package {PACKAGES[name]})")
+    return found
 
 
 def _free_loopback_address(port: int) -> str:
@@ -167,8 +177,9 @@ class Registry:
                 "-keyout", str(key), "-out", str(self.ca_certificate),
             ]
         )  # fmt: skip
-        # A user and password made for this run only, as ECR hands out a short-lived token.
-        self.username = f"ci-{secrets.token_hex(4)}"
+        # The htpasswd file and its one user are made for this run. ECR's user name is always AWS (the
+        # host's bootstrap logs in as AWS); its password is a 12-hour token, here a fresh random one.
+        self.username = "AWS"
         self.password = secrets.token_urlsafe(24)
         htpasswd = run(["htpasswd", "-Bbn", self.username, self.password]).stdout
         (self.workdir / "htpasswd").write_text(htpasswd)
@@ -188,7 +199,7 @@ class Registry:
     def start(self) -> None:
         log = (self.workdir / "registry.log").open("wb")
         self.process = subprocess.Popen(
-            ["/usr/bin/docker-registry", "serve", str(self.workdir / "config.yml")],
+            [system_command("docker-registry"), "serve", str(self.workdir / "config.yml")],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -259,20 +270,29 @@ class Engine:
         lines += [f"{HUB_SINKHOLE} {name}" for name in DOCKER_HUB_NAMES]
         hosts.write_text("\n".join(lines) + "\n")
         (self.workdir / "client").mkdir()
+        state = self.workdir / "state"
+        state.mkdir()
         daemon = [
-            "/usr/sbin/dockerd",
-            "--data-root", str(self.workdir / "data"),
-            "--exec-root", str(self.workdir / "exec"),
+            system_command("dockerd"),
+            "--data-root", str(state / "data"),
+            "--exec-root", str(state / "exec"),
             "--pidfile", str(self.workdir / "dockerd.pid"),
             "--host", f"unix://{self.socket}",
             "--config-file", str(self._daemon_json()),
         ]  # fmt: skip
+        # Images, layers and containers live on a tmpfs only this namespace sees: fast on a busy disk,
+        # and gone with dockerd (deleting a data root from disk took minutes on a loaded machine).
         # unshare and sh exec in turn, so the PID we hold is dockerd's own.
-        script = 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/docker && shift 2 && exec "$@"'
+        script = (
+            'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/docker && mount -t tmpfs tmpfs "$3" '
+            '&& shift 3 && exec "$@"'
+        )
         namespace = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"]
         log = (self.workdir / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
-            [*namespace, str(hosts), str(etc_docker), *daemon],
+            [*namespace, str(hosts), str(etc_docker), str(state), *daemon],
+            # dockerd finds containerd, runc and docker-proxy (/usr/sbin on Debian) on PATH.
+            env={**os.environ, "PATH": SYSTEM_PATH},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -326,41 +346,44 @@ def base_key() -> str:
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# Runs in a private mount namespace: debootstrap's many small writes go to a tmpfs that vanishes with
+# the namespace, and only the finished tarball reaches the disk. The host's CA bundle and a pip.conf
+# naming it go into this test base only.
+BASE_SCRIPT = r"""
+set -eu
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+scratch=$1 partial=$2 suite=$3 mirror=$4 include=$5 bundle=$6
+mount -t tmpfs tmpfs "$scratch"
+debootstrap --variant=minbase --include="$include" "$suite" "$scratch/rootfs" "$mirror"
+rm -f "$scratch"/rootfs/var/cache/apt/archives/*.deb "$scratch"/rootfs/var/lib/apt/lists/*_*
+if [ -f "$bundle" ]; then
+  mkdir -p "$scratch/rootfs/etc/ssl/certs"
+  cp "$bundle" "$scratch/rootfs/etc/ssl/certs/ca-certificates.crt"
+  printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$scratch/rootfs/etc/pip.conf"
+fi
+tar --numeric-owner -C "$scratch/rootfs" -cf "$partial" .
+"""
+
+
 def base_tarball() -> tuple[Path, float]:
     """The cached root filesystem of the test base, made with debootstrap on a miss; (path, seconds spent)."""
-    key = base_key()
-    target = cache_dir() / f"debian-{DEBIAN_SUITE}-python-{key}.tar"
+    target = cache_dir() / f"debian-{DEBIAN_SUITE}-python-{base_key()}.tar"
     if target.exists():
         return target, 0.0
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
     with tempfile.TemporaryDirectory(prefix="shipshape-base-") as scratch:
-        rootfs = Path(scratch) / "rootfs"
         run(
             [
-                "debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
-                DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR,
+                "unshare", "--mount", "--propagation", "private", "sh", "-c", BASE_SCRIPT, "sh",
+                scratch, str(partial), DEBIAN_SUITE, DEBIAN_MIRROR, ",".join(BASE_PACKAGES), str(HOST_CA_BUNDLE),
             ],
             timeout=1800,
         )  # fmt: skip
-        _trust_host_certificates(rootfs)
-        for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for entry in (rootfs / leftover).glob("*.deb" if leftover.endswith("archives") else "*_*"):
-                entry.unlink()
-        partial = target.with_suffix(".partial")
-        run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."])
-        partial.rename(target)  # atomic: a crash never leaves a half-written base under the key
+    partial.rename(target)  # atomic: a failed run never leaves a half-written base under the key
     return target, time.monotonic() - started
-
-
-def _trust_host_certificates(rootfs: Path) -> None:
-    if not HOST_CA_BUNDLE.exists():
-        return
-    bundle = rootfs / "etc/ssl/certs/ca-certificates.crt"
-    bundle.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(HOST_CA_BUNDLE, bundle)
-    # pip in the image's venv reads /etc/pip.conf; Debian's ca-certificates is not in minbase.
-    (rootfs / "etc/pip.conf").write_text(f"[global]\ncert = /{bundle.relative_to(rootfs)}\n")
 
 
 def import_base(engine: Engine, tarball: Path) -> str:

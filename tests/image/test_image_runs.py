@@ -42,11 +42,11 @@ def _status_fields(pid: str) -> dict[str, str]:
     return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
 
 
-def test_image_config_runs_gunicorn_as_uid_10001_with_a_healthcheck(engine, app_image):
+def test_image_config_runs_the_server_as_uid_10001_with_a_healthcheck(engine, app_image):
     config = _inspect(engine, app_image)["Config"]
 
     assert config["User"] == f"{APP_UID}:{APP_UID}"
-    assert config["Cmd"] == ["gunicorn", "--config", "gunicorn.conf.py"]
+    assert config["Cmd"] == ["python", "-m", "visits.server"]
     assert list(config["ExposedPorts"]) == ["8000/tcp"]
     assert config["Healthcheck"]["Test"][:3] == ["CMD", "python", "-c"]
     assert "PYTHONDONTWRITEBYTECODE=1" in config["Env"]
@@ -70,7 +70,7 @@ def test_every_process_runs_as_uid_10001_without_capabilities(engine, app_image,
     pids = engine.docker("top", container.name, "-o", "pid").stdout.split()[1:]
     statuses = {pid: _status_fields(pid) for pid in pids}
 
-    # gunicorn's arbiter and at least two workers.
+    # The server's main process and at least two workers.
     assert len(pids) >= 3, pids
     for pid, status in statuses.items():
         # real, effective, saved and filesystem IDs alike
@@ -132,9 +132,11 @@ def _threads_sleeping_in_requests(engine: Engine, name: str) -> int:
 
 def test_docker_stop_finishes_in_flight_requests_and_exits_zero(engine, app_image, run_container):
     graceful_timeout, requests = 10, 50
+    # As many threads per worker as requests: however the two workers share the connections out,
+    # every request runs at once and none waits in a worker's queue.
     container = run_container(
         app_image, SLOW_ENDPOINT_ENABLED="1", GRACEFUL_TIMEOUT=str(graceful_timeout),
-        WEB_CONCURRENCY="2", GUNICORN_THREADS="32",  # 64 threads: every request runs at once
+        WEB_CONCURRENCY="2", WEB_THREADS=str(requests),
     )  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=requests) as pool:
@@ -145,7 +147,7 @@ def test_docker_stop_finishes_in_flight_requests_and_exits_zero(engine, app_imag
             time.sleep(0.1)
         assert _threads_sleeping_in_requests(engine, container.name) == requests
         stopped_at = time.monotonic()
-        # docker's own kill comes after 30 s: gunicorn must finish within its graceful timeout first.
+        # docker's own kill comes after 30 s: the server must finish within its graceful timeout first.
         engine.docker("stop", "--time", "30", container.name)
         stop_seconds = time.monotonic() - stopped_at
         results = [future.result(timeout=60) for future in pending]

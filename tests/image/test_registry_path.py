@@ -14,6 +14,13 @@ from tests.image.engine import REGISTRY_HOST, REPOSITORY
 pytestmark = [pytest.mark.image, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
+def test_docker_hub_is_out_of_reach_so_no_base_can_come_from_it(engine):
+    pulled = engine.docker("pull", "python:3.11-slim", check=False)
+
+    assert pulled.returncode != 0
+    assert "registry-1.docker.io" in pulled.stderr and "connection refused" in pulled.stderr, pulled.stderr
+
+
 def test_the_registry_refuses_a_wrong_password_and_anonymous_pulls(engine, pushed):
     wrong = engine.docker(
         "login", "--username", engine.registry.username, "--password-stdin", REGISTRY_HOST,

@@ -143,7 +143,7 @@ def test_bootstrap_fails_loudly_when_the_login_is_refused_or_the_image_is_missin
     absent.wait()
 
     assert refused.returncode != 0
-    assert "unauthorized" in refused.log, refused.log
+    assert "401 Unauthorized" in refused.log, refused.log
     assert "ERROR: ECR login failed 6 times; giving up" in refused.log
     assert f"FAILED during 'log in to ECR ({REGISTRY_HOST})'" in refused.log
     assert not any(call.startswith("systemctl restart") for call in refused.calls)

@@ -69,6 +69,8 @@ BUCKET_ENCRYPTION_V2 = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketS
 AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
 AWSX_ALB = "awsx:lb:ApplicationLoadBalancer"
 AWSX_REPOSITORY = "awsx:ecr:Repository"
+AWSX_FARGATE_TASK_DEFINITION = "awsx:ecs:FargateTaskDefinition"
+AWSX_EC2_TASK_DEFINITION = "awsx:ecs:EC2TaskDefinition"
 LOG_BUCKET = "shipshape-lb-logs"
 
 PULL_STATEMENT = {
@@ -393,6 +395,12 @@ COMPLIANT = {
             },
         ],
     },
+    # pulumi-awsx awsx/ecs/fargateTaskDefinition.ts: `container` or `containers` (name -> container).
+    AWSX_FARGATE_TASK_DEFINITION: {
+        "containers": {"web": {key: value for key, value in CONTAINER.items() if key != "name"}},
+        "cpu": "256",
+        "memory": "512",
+    },
     AWSX_REPOSITORY: {
         "name": "shipshape-app",
         "imageScanningConfiguration": {"scanOnPush": True},
@@ -403,6 +411,7 @@ COMPLIANT = {
 COMPLIANT[ALB_LISTENER] = COMPLIANT[LISTENER]
 COMPLIANT[ALB_LOAD_BALANCER] = COMPLIANT[LOAD_BALANCER]
 COMPLIANT[ALB_TARGET_GROUP] = COMPLIANT[TARGET_GROUP]
+COMPLIANT[AWSX_EC2_TASK_DEFINITION] = {"container": CONTAINER, "networkMode": "awsvpc"}
 COMPLIANT[BUCKET_V2] = COMPLIANT[BUCKET]
 COMPLIANT[BUCKET_ACL_V2] = COMPLIANT[BUCKET_ACL]
 COMPLIANT[BUCKET_ENCRYPTION_V2] = COMPLIANT[BUCKET_ENCRYPTION]

@@ -1,4 +1,4 @@
-"""awsx components judged by their own inputs, and launch templates judged like instances."""
+"""awsx components judged by their own inputs (as the awsx provider would build their children), launch templates."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import pytest
 
 from tests.policies.fixtures import (
     AWSX_ALB,
+    AWSX_EC2_TASK_DEFINITION,
     AWSX_FARGATE_SERVICE,
+    AWSX_FARGATE_TASK_DEFINITION,
     AWSX_REPOSITORY,
     COMPLIANT,
+    CONTAINER,
     INSTANCE,
     LAUNCH_TEMPLATE,
     LIFECYCLE_POLICY,
@@ -47,6 +50,50 @@ HOST_PUBLIC_IP = "aws-ec2-instance-no-public-ip"
             changed(COMPLIANT[AWSX_FARGATE_SERVICE], ("deploymentCircuitBreaker",), DELETE),
             {"aws-ecs-service-circuit-breaker"},
             id="fargate-service-without-circuit-breaker",
+        ),
+        pytest.param(
+            AWSX_FARGATE_TASK_DEFINITION,
+            changed(COMPLIANT[AWSX_FARGATE_TASK_DEFINITION], ("containers", "web", "privileged"), True),
+            {"aws-ecs-task-definition-not-privileged"},
+            id="awsx-task-privileged-container",
+        ),
+        pytest.param(
+            AWSX_FARGATE_TASK_DEFINITION,
+            changed(COMPLIANT[AWSX_FARGATE_TASK_DEFINITION], ("containers", "web", "user"), "root"),
+            {"aws-ecs-task-definition-non-root"},
+            id="awsx-task-root-container",
+        ),
+        pytest.param(
+            AWSX_FARGATE_TASK_DEFINITION,
+            changed(COMPLIANT[AWSX_FARGATE_TASK_DEFINITION], ("containers", "web", "logConfiguration"), DELETE),
+            set(),
+            id="awsx-task-default-log-group-logs-the-container",
+        ),
+        pytest.param(
+            AWSX_FARGATE_TASK_DEFINITION,
+            changed(COMPLIANT[AWSX_FARGATE_TASK_DEFINITION], ("containers", "web", "logConfiguration"), DELETE)
+            | {"logGroup": {"skip": True}},
+            {"aws-ecs-task-definition-logging"},
+            id="awsx-task-log-group-skipped",
+        ),
+        pytest.param(
+            AWSX_EC2_TASK_DEFINITION,
+            changed(COMPLIANT[AWSX_EC2_TASK_DEFINITION], ("container", "image"), "nginx:latest"),
+            {"aws-ecs-task-definition-private-image"},
+            id="awsx-ec2-task-public-image",
+        ),
+        pytest.param(
+            AWSX_EC2_TASK_DEFINITION,
+            changed(COMPLIANT[AWSX_EC2_TASK_DEFINITION], ("networkMode",), "host"),
+            {"aws-ecs-task-definition-not-privileged"},
+            id="awsx-ec2-task-host-network",
+        ),
+        pytest.param(
+            AWSX_FARGATE_SERVICE,
+            changed(COMPLIANT[AWSX_FARGATE_SERVICE], ("taskDefinition",), DELETE)
+            | {"taskDefinitionArgs": {"container": {**CONTAINER, "readonlyRootFilesystem": False}}},
+            {"aws-ecs-task-definition-read-only-root"},
+            id="fargate-service-task-definition-args-writable-root",
         ),
         pytest.param(AWSX_ALB, changed(COMPLIANT[AWSX_ALB], ("listeners",), DELETE), {HTTPS}, id="alb-default-http"),
         pytest.param(

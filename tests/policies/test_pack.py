@@ -11,7 +11,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity, 
 from guardrails import catalogue, registry
 from guardrails.framework import Rule
 from guardrails.registry import ALL_POLICIES, ALL_RULES, RULES_BY_NAME
-from guardrails.rules import ec2, ecr, ecs, iam, lb, logs, s3
+from guardrails.rules import ec2, ecr, ecs, iam, lb, logs, s3, security_groups
 
 MANDATORY = {
     "aws-ecr-repository-scan-on-push",
@@ -81,7 +81,7 @@ def test_no_rule_disappears_and_none_appears_unnoticed() -> None:
 def test_every_rule_a_module_defines_is_in_the_one_list() -> None:
     defined = {
         value.info.name
-        for module in (ec2, ecr, ecs, iam, lb, logs, s3)
+        for module in (ec2, ecr, ecs, iam, lb, logs, s3, security_groups)
         for value in vars(module).values()
         if isinstance(value, Rule)
     }

@@ -183,3 +183,13 @@ def test_serve_restores_the_library_servicer_afterwards(monkeypatch) -> None:
         policy = ResourceValidationPolicy("p", "P.", lambda args, report: None)
         sdk.serve("pack", [policy], EnforcementLevel.ADVISORY, convert=lambda value: value)
     assert policy_module._PolicyAnalyzerServicer is sdk.LibraryServicer
+
+
+def test_json_format_refuses_nan_so_engine_properties_reads_the_struct_itself() -> None:
+    struct = struct_pb2.Struct()
+    struct.update({"port": float("nan"), "nested": {"limit": float("inf")}, "list": [1.0, None, "x"]})
+    with pytest.raises(ValueError, match=r"NaN|Infinity"):
+        json_format.MessageToDict(struct)
+    converted = sdk.engine_properties(struct)
+    assert converted["port"] != converted["port"]  # NaN
+    assert converted["nested"] == {"limit": float("inf")} and converted["list"] == [1.0, None, "x"]

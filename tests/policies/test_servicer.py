@@ -142,3 +142,22 @@ def test_pack_servicer_refuses_policies_that_are_not_rules() -> None:
     stranger = ResourceValidationPolicy("stranger", "A policy from elsewhere.", lambda args, report: None)
     with pytest.raises(TypeError, match="stranger"):
         sdk.PackServicer(PACK_NAME, "0.0.1", [stranger], EnforcementLevel.ADVISORY)
+
+
+def test_each_request_is_converted_once_and_only_when_some_rule_judges_its_type() -> None:
+    calls: list[object] = []
+
+    def counting(properties: object) -> object:
+        calls.append(properties)
+        return plain(properties)
+
+    pack = sdk.PackServicer(PACK_NAME, "0.0.1", list(ALL_POLICIES), EnforcementLevel.ADVISORY, convert=counting)
+    judged_by = [policy for policy in ALL_POLICIES if policy.judges(REPOSITORY)]
+    assert len(judged_by) > 1
+    pack.Analyze(proto.AnalyzeRequest(type=REPOSITORY, properties=_struct(COMPLIANT[REPOSITORY])), None)
+    assert len(calls) == 1
+    pack.Analyze(proto.AnalyzeRequest(type="aws:sqs/queue:Queue", properties=_struct({"name": "q"})), None)
+    assert len(calls) == 1
+    stack = _stack_request({name: spec for name, spec in enumerate_fixtures()}, {})
+    pack.AnalyzeStack(stack, None)
+    assert len(calls) == 1 + len(stack.resources)

@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from preflight.analyzer import PolicyPack, policies_of
+from preflight.cli import Progress
 from preflight.recorder import record
+from preflight.reports.json_report import load_schema
 from tests.conftest import ROOT
 
 PROGRAMS = Path(__file__).parent / "programs"
 pytestmark = pytest.mark.slow
 
 
-def preflight(*args: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(autouse=True, scope="module")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The pack's kept rule list goes to a directory of the test run's, not the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+def preflight(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    # The repository on the path stands in for an installed preflight, so it runs from any directory.
     return subprocess.run(
         [sys.executable, "-m", "preflight", *args],
-        cwd=ROOT,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=180,
@@ -41,6 +56,8 @@ def test_committed_stacks_preview_clean(stack: str) -> None:
 def test_bad_stack_file_exits_2_with_the_settings_message_and_no_traceback(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "tests", "__pycache__", "out"))
+    # The copy's pack runs where its PulumiPolicy.yaml says, as the CLI runs it: this checkout's environment.
+    (project / "policies" / ".venv").symlink_to(ROOT / "policies" / ".venv")
     stack_file = project / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text() + "  shipshape:cpu: 300\n  shipshape:healthyThreshold: 1\n")
     result = preflight("--stack", "dev", "--project-dir", str(project), "--quiet")
@@ -50,10 +67,11 @@ def test_bad_stack_file_exits_2_with_the_settings_message_and_no_traceback(tmp_p
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_missing_stack_file_exits_2_naming_the_file() -> None:
-    result = preflight("--stack", "staging", "--quiet")
+def test_a_stack_that_does_not_exist_exits_2_naming_the_stacks_that_do() -> None:
+    result = preflight("--stack", "nosuch", "--quiet")
     assert result.returncode == 2
-    assert "Pulumi.staging.yaml: no such file" in result.stderr
+    assert "Pulumi.nosuch.yaml: no such file" in result.stderr
+    assert "no stack 'nosuch' here, the stacks are: dev, prod" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -130,7 +148,7 @@ def test_mandatory_violation_from_policy_config_options_exits_1(tmp_path: Path) 
     assert result.returncode == 1, result.stderr
     assert "[mandatory] tiny-required-tags  aws:s3/bucket:Bucket::store-0" in result.stdout
     assert "missing tags: owner" in result.stdout
-    assert "FAILED: mandatory violations: 6 resources, 2 mandatory" in result.stdout
+    assert "FAILED: mandatory violations: 5 resources, 2 mandatory" in result.stdout
 
 
 def test_bad_policy_options_exit_2_naming_rule_and_key(tmp_path: Path) -> None:
@@ -141,18 +159,66 @@ def test_bad_policy_options_exit_2_naming_rule_and_key(tmp_path: Path) -> None:
     assert "tiny-stack-shape: maxResources: 0 is less than the minimum of 1" in result.stderr
 
 
+def test_a_bad_policy_config_is_reported_before_the_program_runs(tmp_path: Path) -> None:
+    config = tmp_path / "tiny.json"
+    config.write_text('{"tiny-no-such-rule": "mandatory"}')
+    result = preflight(
+        "--stack", "test", "--project-dir", str(TINY), "--policy-pack", str(TINY_PACK),
+        "--program", str(PROGRAMS / "crashing.py"), "--policy-config", str(config),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "tiny-no-such-rule: no such rule in policy pack" in result.stderr
+    assert "KeyError" not in result.stderr and "recording stack" not in result.stderr
+
+
+def test_a_syntax_error_names_the_programs_file_and_line(tmp_path: Path) -> None:
+    program = tmp_path / "broken.py"
+    program.write_text("import pulumi\n\nbucket = (\n")
+    result = tiny("--program", str(program))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"preflight: error: {program.as_posix()}:3: SyntaxError: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_runs_from_any_directory_and_defaults_to_the_current_one(tmp_path: Path) -> None:
+    elsewhere = preflight(
+        "--stack", "test", "--project-dir", str(TINY), "--policy-pack", str(TINY_PACK), "--quiet", cwd=tmp_path
+    )
+    here = preflight("--policy-pack", str(TINY_PACK), "--quiet", cwd=TINY)  # the only stack: test
+    assert elapsed_free(elsewhere.stdout) == elapsed_free(here.stdout)
+    assert (elsewhere.returncode, here.returncode) == (0, 0), elsewhere.stderr + here.stderr
+    assert "Previewing stack test of project tiny" in here.stdout
+
+
+def elapsed_free(text: str) -> str:
+    """The text report without its one run-dependent line."""
+    return text.rsplit("\n", 2)[0]
+
+
 def test_json_report_round_trips_as_a_baseline(tmp_path: Path) -> None:
     first = tiny("--format", "json")
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
+    jsonschema.validate(report, load_schema(), cls=jsonschema.Draft202012Validator)
     assert report["project"] == "tiny" and report["stack"] == "test"
+    assert report["peakRssBytes"] > 0 and report["summary"]["plan"] == {"create": 7}
+    assert {r["name"]: r["source"]["file"] for r in report["resources"]}["store-0"] == "__main__.py"
     baseline = tmp_path / "plan.json"
     baseline.write_text(first.stdout)
     out = tmp_path / "out"
     second = tiny("--baseline", str(baseline), "--output-dir", str(out), "--format", "markdown")
     assert second.returncode == 0, second.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["architecture.mmd", "report.json", "report.md", "report.sarif"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "architecture.mmd",
+        "report.json",
+        "report.md",
+        "report.sarif",
+        "report.txt",
+    ]
     assert json.loads((out / "report.json").read_text())["stack"] == "test"
+    text = (out / "report.txt").read_text()
+    assert "Plan (since the baseline tiny/test):" in text
+    assert "Resources:\n    7 unchanged\n" in text
 
 
 def test_a_baseline_that_is_not_json_exits_2(tmp_path: Path) -> None:
@@ -166,6 +232,17 @@ def test_a_baseline_that_is_not_json_exits_2(tmp_path: Path) -> None:
 def test_progress_lines_go_to_stderr() -> None:
     result = preflight("--stack", "test", "--project-dir", str(TINY), "--policy-pack", str(TINY_PACK))
     assert result.returncode == 0, result.stderr
-    assert "recording stack test" in result.stderr
+    assert "recording stack test of project tiny" in result.stderr
     assert "analyzing 6/6" in result.stderr
     assert "recording" not in result.stdout
+    # Nothing from the interpreter's teardown (the command exits once the report is flushed).
+    assert "Exception ignored" not in result.stderr and "BaseEventLoop" not in result.stderr
+
+
+def test_recording_progress_counts_registrations_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress(quiet=False, interval=0.0)
+    record(TINY, "test", progress=progress.recording)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("] ", 1)[1] for line in lines] == ["recording: 1 resource so far"] + [
+        f"recording: {n} resources so far" for n in range(2, 7)
+    ]

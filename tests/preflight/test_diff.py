@@ -10,10 +10,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from preflight.model import ADVISORY, Diagnostic, Report
-from preflight.reports import PlanDiff, compare, render
-from preflight.reports.example import example_report
+from preflight.model import ADVISORY, Diagnostic, PlanDiff, Report
+from preflight.reports import compare, render
 from preflight.reports.json_report import load_schema
+from tests.preflight.example_report import example_report
 from tests.preflight.golden_files import assert_matches_golden
 
 GONE_URN = "urn:pulumi:dev::shipshape::shipshape:registry:Repository$aws:ecr/repository:Repository::old-registry"

@@ -1,14 +1,22 @@
-"""The text report: the plan as a tree by component, counts by type, verdicts, a summary."""
+"""The text report: Pulumi's plan markers and summary, outputs, findings with their site and fix, a summary."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
-from preflight.model import ADVISORY, MANDATORY, Diagnostic, Report
+from preflight.model import ADVISORY, MANDATORY, Coverage, Diagnostic, PolicyInfo, Report
 from preflight.recorder import Recording, record
-from preflight.report_text import render_text, short_urn
+from preflight.reports import compare, render
+from preflight.reports.common import plan_summary_lines
+from preflight.reports.text import render_text, short_urn
+from preflight.reports.values import struct_to_json
+from tests.preflight.example_report import example_report
+from tests.preflight.golden_files import assert_matches_golden
+from tests.preflight.test_diff import _baseline_of
 
 PROJECT = Path(__file__).parent / "project"
 
@@ -18,18 +26,27 @@ def recording() -> Recording:
     return record(PROJECT, "test")
 
 
-def report_of(recording: Recording, diagnostics: list[Diagnostic]) -> Report:
+def report_of(recording: Recording, diagnostics: list[Diagnostic], policies: list[PolicyInfo] = ()) -> Report:
     return Report(
         project=recording.project,
         stack=recording.stack,
         resources=recording.resources,
-        outputs=recording.outputs,
-        policies=[],
+        outputs=struct_to_json(recording.outputs_struct),
+        policies=list(policies),
         diagnostics=diagnostics,
         policy_pack="tiny-pack",
         policy_config="tiny.json",
         elapsed_seconds=1.234,
     )
+
+
+def test_text_matches_golden() -> None:
+    assert_matches_golden("example_report.txt", render(example_report(), "text"))
+
+
+def test_text_with_a_baseline_matches_golden() -> None:
+    report = example_report()
+    assert_matches_golden("example_report_with_diff.txt", render(report, "text", compare(_baseline_of(report), report)))
 
 
 def test_short_urn_is_type_and_name() -> None:
@@ -38,22 +55,75 @@ def test_short_urn_is_type_and_name() -> None:
     assert short_urn("") == "(stack)"
 
 
-def test_plan_is_a_tree_by_component_with_counts(recording: Recording) -> None:
-    text = render_text(report_of(recording, []))
-    lines = text.splitlines()
-    component = lines.index("  + tiny:storage:Storage  store")
-    assert lines[component + 1 : component + 4] == [
-        "    - aws:dynamodb/table:Table  store-table",
-        "    - aws:s3/bucket:Bucket  store-0",
-        "    - aws:s3/bucket:Bucket  store-1",
+def test_plan_marks_every_resource_to_create_under_the_stack_with_where_it_was_made(recording: Recording) -> None:
+    lines = render_text(report_of(recording, [])).splitlines()
+    assert lines[0] == "Previewing stack test of project tiny (offline; provider outputs mocked)"
+    stack = lines.index(" +   pulumi:pulumi:Stack  tiny-test")
+    source = (PROJECT / "__main__.py").read_text().splitlines()
+    component_line = next(n for n, text in enumerate(source, 1) if text.startswith("storage = Storage("))
+    bucket_line = next(n for n, text in enumerate(source, 1) if "aws.s3.Bucket(" in text)
+    assert lines[stack + 3 : stack + 7] == [
+        f" +   └─ tiny:storage:Storage  store  __main__.py:{component_line}",
+        f" +      ├─ aws:s3/bucket:Bucket  store-0  __main__.py:{bucket_line}",
+        f" +      ├─ aws:s3/bucket:Bucket  store-1  __main__.py:{bucket_line}",
+        f" +      └─ aws:dynamodb/table:Table  store-table  __main__.py:{bucket_line + 1}",
     ]
-    assert "  - aws:iam/role:Role  reader" in lines
+    summary = lines.index("Resources:")
+    assert lines[summary + 1 : summary + 3] == ["    + 7 to create", ""]
     assert "     2  aws:s3/bucket:Bucket" in lines
     assert "  none: every rule passed" in lines
-    assert lines[-1] == "passed: 6 resources, 0 mandatory, 0 advisory, 0 cannot judge yet; 1.23 s"
+    assert lines[-1] == "passed: 5 resources, 0 mandatory, 0 advisory, 0 cannot judge yet; 1.23 s"
 
 
-def test_verdicts_mandatory_first_then_advisory_then_cannot_judge(recording: Recording) -> None:
+def test_stack_outputs_are_listed_with_secrets_masked(recording: Recording) -> None:
+    text = render_text(report_of(recording, []))
+    outputs = text.split("\nOutputs:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert outputs[0] == "    apiTokenIsSecret: [secret]"
+    assert outputs[2] == '    readers: ["111122223333"]'
+    assert outputs[3].startswith('    roleArn: "arn:aws:iam::')
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ({"create": 42}, ["Resources:", "    + 42 to create"]),
+        ({"same": 9}, ["Resources:", "    9 unchanged"]),
+        (
+            {"create": 1, "update": 2, "delete": 3, "replace": 1, "same": 5},
+            [
+                "Resources:",
+                "    + 1 to create",
+                "    ~ 2 to update",
+                "    - 3 to delete",
+                "    +-1 to replace",
+                "    7 changes. 5 unchanged",
+            ],
+        ),
+        ({"update": 1, "same": 2}, ["Resources:", "    ~ 1 to update", "    2 unchanged"]),
+    ],
+)
+def test_summary_is_worded_as_pulumi_words_it(counts: dict[str, int], expected: list[str]) -> None:
+    assert plan_summary_lines(counts) == expected
+
+
+def test_a_baseline_marks_updates_deletes_and_replacements() -> None:
+    report = example_report()
+    repository = next(r for r in report.resources if r.type == "aws:ecr/repository:Repository")
+    replaced = dataclasses.replace(repository, options={"replaceOnChanges": ["imageTagMutability"]})
+    baseline = json.loads(render(report, "json"))
+    target = next(r for r in baseline["resources"] if r["urn"] == repository.urn)
+    target["inputs"]["imageTagMutability"] = "IMMUTABLE"
+    updated = render_text(report, compare(baseline, report))
+    assert " ~   │  ├─ aws:ecr/repository:Repository  registry  components/registry.py:19" in updated
+    assert "    ~ 1 to update\n" in updated
+    swapped = dataclasses.replace(report, resources=[replaced if r is repository else r for r in report.resources])
+    text = render_text(swapped, compare(baseline, swapped))
+    assert " +-  │  ├─ aws:ecr/repository:Repository  registry  components/registry.py:19" in text
+    assert "    +-1 to replace\n" in text
+    assert "  +- aws:ecr/repository:Repository::registry: imageTagMutability" in text
+
+
+def test_findings_are_ordered_worst_first_with_their_fix(recording: Recording) -> None:
     bucket = recording.one("aws:s3/bucket:Bucket", "store-0").urn
     policy = recording.one("aws:iam/rolePolicy:RolePolicy").urn
     diagnostics = [
@@ -68,16 +138,38 @@ def test_verdicts_mandatory_first_then_advisory_then_cannot_judge(recording: Rec
         ),
         Diagnostic("tiny-a", MANDATORY, bucket, "Buckets are a.\nnot a", description="Buckets are a."),
     ]
-    text = render_text(report_of(recording, diagnostics))
+    policies = [
+        PolicyInfo("tiny-a", "Buckets are a.", MANDATORY, remediation_steps="Make it a."),
+        PolicyInfo("tiny-c", "Policies are c.", ADVISORY, remediation_steps="Make it c."),
+    ]
+    text = render_text(report_of(recording, diagnostics, policies))
     verdicts = text.split("Policy verdicts (tiny-pack, config tiny.json):\n", 1)[1].splitlines()
-    assert verdicts[:6] == [
-        "  [mandatory] tiny-a  aws:s3/bucket:Bucket::store-0",
+    line = recording.one("aws:s3/bucket:Bucket", "store-0").source.line
+    policy_site = recording.one("aws:iam/rolePolicy:RolePolicy").source
+    assert verdicts[:7] == [
+        f"  [mandatory] tiny-a  aws:s3/bucket:Bucket::store-0  (__main__.py:{line})",
         "      not a",
-        "  [advisory] tiny-b  aws:s3/bucket:Bucket::store-0",
+        "      fix: Make it a.",
+        f"  [advisory] tiny-b  aws:s3/bucket:Bucket::store-0  (__main__.py:{line})",
         "      not b",
-        "  [cannot judge] tiny-c  aws:iam/rolePolicy:RolePolicy::reader",
+        f"  [cannot judge] tiny-c  aws:iam/rolePolicy:RolePolicy::reader  ({policy_site})",
         "      cannot judge yet: policy unknown during preview",
     ]
     assert verdicts[-1] == (
-        "FAILED: mandatory violations: 6 resources, 1 mandatory, 1 advisory, 1 cannot judge yet; 1.23 s"
+        "FAILED: mandatory violations: 5 resources, 1 mandatory, 1 advisory, 1 cannot judge yet; 1.23 s"
     )
+
+
+def test_an_empty_plan_never_claims_every_rule_passed(recording: Recording) -> None:
+    components_only = dataclasses.replace(
+        report_of(recording, []), resources=[r for r in recording.resources if not r.custom]
+    )
+    nothing_in_scope = dataclasses.replace(
+        report_of(recording, []), coverage=Coverage(judged=(), unjudged=(recording.resources[0].urn,))
+    )
+    for report in (components_only, nothing_in_scope):
+        text = render_text(report)
+        assert "  none, but no rule judged any resource" in text
+        assert "every rule passed" not in text
+        assert "but no rule judged any resource: nothing was in scope." in render(report, "markdown")
+    assert "Coverage: 0 of 1 resources judged by at least one rule (0 %)" in render_text(nothing_in_scope)

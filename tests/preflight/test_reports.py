@@ -21,12 +21,12 @@ from pulumi.runtime import rpc
 from preflight.model import MANDATORY, Diagnostic, RecordedResource, Report
 from preflight.reports import FILE_NAMES, FORMATS, render, write_all
 from preflight.reports.common import source_file
-from preflight.reports.example import example_report, scaled_report, secret
 from preflight.reports.json_report import load_schema
 from preflight.reports.markdown import COMMENT_LIMIT, cell
 from preflight.reports.mermaid import canonical_type
 from preflight.reports.values import SECRET, UNKNOWN, resource_inputs, to_json
 from tests.conftest import ROOT
+from tests.preflight.example_report import example_report, scaled_report, secret
 from tests.preflight.golden_files import assert_matches_golden
 
 
@@ -74,7 +74,7 @@ def test_every_format_ignores_recording_order(fmt: str) -> None:
 
 def test_unknown_format_names_the_allowed_ones() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown report format 'html'; choose one of: markdown, json, sarif, mermaid"
+        ValueError, match=r"unknown report format 'html'; choose one of: text, markdown, json, sarif, mermaid"
     ):
         render(example_report(), "html")
 
@@ -82,7 +82,13 @@ def test_unknown_format_names_the_allowed_ones() -> None:
 def test_write_all_writes_every_format_with_the_rendered_text(tmp_path: Path) -> None:
     report = example_report()
     written = write_all(report, tmp_path / "out")
-    assert [path.name for path in written] == ["report.md", "report.json", "report.sarif", "architecture.mmd"]
+    assert [path.name for path in written] == [
+        "report.txt",
+        "report.md",
+        "report.json",
+        "report.sarif",
+        "architecture.mmd",
+    ]
     for fmt in FORMATS:
         assert (tmp_path / "out" / FILE_NAMES[fmt]).read_text(encoding="utf-8") == render(report, fmt)
 
@@ -175,7 +181,7 @@ def test_json_summary_counts_match_the_report() -> None:
         "verdict": "fail",
         "exitCode": 1,
         "resources": 22,
-        "components": 6,
+        "components": 7,
         "providers": 1,
         "mandatory": 1,
         "advisory": 4,
@@ -469,3 +475,19 @@ def test_mermaid_parser_rejects_an_unsafe_id(tmp_path: Path) -> None:
     broken = tmp_path / "broken.mmd"
     broken.write_text('flowchart LR\n  end["x"]\n', encoding="utf-8")
     assert _parse_with_mermaid([broken]).returncode == 1
+
+
+def test_coverage_and_what_was_not_judged_offline_are_in_every_format() -> None:
+    report = example_report()
+    mirror = next(r for r in report.resources if r.remote)
+    document = json.loads(render(report, "json"))
+    assert document["coverage"]["total"] == 23 and len(document["coverage"]["unjudged"]) == 5
+    assert document["notJudgedOffline"] == [mirror.urn]
+    assert document["unansweredDataSources"] == ["aws:ec2/getAmi:getAmi"]
+    markdown = render(report, "markdown")
+    head = markdown.split("### Violations", 1)[0]
+    assert "**Coverage:** 18 of 23 resources judged by at least one rule (78 %)." in head
+    assert "**Not judged offline: 1 component, the children their providers create:** `mirror`" in head
+    assert "`aws:ec2/getAmi:getAmi`" in head
+    sarif = json.loads(render(report, "sarif"))["runs"][0]["properties"]
+    assert sarif["coverage"] == {"judged": 18, "total": 23} and sarif["notJudgedOffline"] == [mirror.urn]

@@ -11,9 +11,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from preflight.model import ADVISORY, MANDATORY, Diagnostic, PolicyInfo
+from preflight.model import ADVISORY, MANDATORY, Diagnostic, PolicyInfo, SourceLocation
 from preflight.reports import render
-from preflight.reports.example import example_report, scaled_report
+from tests.preflight.example_report import example_report, scaled_report
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
 # The vendored copy must stay byte for byte what schemas/README.md says it is.
@@ -59,17 +59,23 @@ def test_one_result_per_verdict_with_level_from_enforcement() -> None:
 
 
 def test_rules_describe_the_policy_with_help_tags_and_security_severity() -> None:
-    rules = {rule["id"]: rule for rule in _sarif()["runs"][0]["tool"]["driver"]["rules"]}
-    rule = rules["aws-iam-no-wildcard-actions"]
+    policy = next(p for p in example_report().policies if p.name == "aws-iam-no-wildcard-actions")
+    with_url = dataclasses.replace(
+        policy, url="https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html"
+    )
+    document = _sarif(dataclasses.replace(example_report(), policies=[with_url]))
+    rule = next(r for r in document["runs"][0]["tool"]["driver"]["rules"] if r["id"] == policy.name)
     assert rule["name"] == "AwsIamNoWildcardActions"
-    assert rule["shortDescription"]["text"].startswith("IAM policies allow no wildcard actions")
-    assert "Remediation: List the exact actions" in rule["help"]["text"]
-    assert rule["properties"]["security-severity"] == "9.5"
+    assert rule["shortDescription"]["text"] == policy.description
+    assert rule["help"]["text"] == f"{policy.description}\n\nRemediation: {policy.remediation_steps}"
+    assert (
+        rule["properties"]["security-severity"]
+        == {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}[policy.severity]
+    )
     assert rule["properties"]["tags"][:2] == ["security", "pulumi-policy"]
-    assert "FSBP IAM.1" in rule["properties"]["tags"]
+    assert set(policy.tags) <= set(rule["properties"]["tags"])
     assert rule["defaultConfiguration"] == {"level": "error", "enabled": True}
-    assert rules["aws-ec2-instance-imdsv2"]["helpUri"].startswith("https://docs.aws.amazon.com/")
-    assert rules["aws-ecs-cluster-container-insights"]["properties"]["security-severity"] == "2.0"
+    assert rule["helpUri"] == with_url.url
 
 
 def test_every_result_points_at_its_rule() -> None:
@@ -79,14 +85,31 @@ def test_every_result_points_at_its_rule() -> None:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
 
-def test_results_carry_the_urn_as_logical_and_a_project_file_as_physical_location() -> None:
-    run = _sarif()["runs"][0]
+def test_results_point_at_the_line_where_the_program_constructed_the_resource() -> None:
+    report = example_report()
+    role = next(r for r in report.resources if r.type == "aws:iam/role:Role" and r.name == "web-task")
+    run = _sarif(report)["runs"][0]
     result = next(r for r in run["results"] if r["ruleId"] == "aws-iam-no-wildcard-actions")
     location = result["locations"][0]
-    assert location["logicalLocations"][0]["fullyQualifiedName"] == result["properties"]["urn"]
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == role.urn == result["properties"]["urn"]
     assert location["logicalLocations"][0]["kind"] == "resource"
-    assert location["physicalLocation"]["artifactLocation"]["uri"] == "components/web_service.py"
+    assert location["physicalLocation"] == {
+        "artifactLocation": {"uri": role.source.file, "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": role.source.line},
+    }
+    assert role.source.line > 1
     assert result["message"]["text"].startswith("web-task (iam.Role): inline policy")
+
+
+def test_without_a_construction_site_a_result_points_at_the_declaring_file() -> None:
+    report = example_report()
+    unplaced = dataclasses.replace(report, resources=[dataclasses.replace(r, source=None) for r in report.resources])
+    run = _sarif(unplaced)["runs"][0]
+    result = next(r for r in run["results"] if r["ruleId"] == "aws-iam-no-wildcard-actions")
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "components/web_service.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 1},
+    }
     stack_wide = next(r for r in run["results"] if r["ruleId"] == "aws-ec2-app-ingress-from-load-balancer-only")
     assert stack_wide["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
     assert "logicalLocations" not in stack_wide["locations"][0]
@@ -117,3 +140,15 @@ def test_a_verdict_from_an_undescribed_policy_gets_a_stand_in_rule() -> None:
 
 def test_run_is_categorised_by_stack() -> None:
     assert _sarif()["runs"][0]["automationDetails"]["id"] == "preflight/dev/"
+
+
+def test_a_program_file_outside_the_project_is_a_file_uri() -> None:
+    report = example_report()
+    outside = SourceLocation("/work/programs/main.py", 12)
+    moved = [dataclasses.replace(r, source=outside) if r.name == "web-task" else r for r in report.resources]
+    run = _sarif(dataclasses.replace(report, resources=moved))["runs"][0]
+    result = next(r for r in run["results"] if r["ruleId"] == "aws-iam-no-wildcard-actions")
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "file:///work/programs/main.py"},
+        "region": {"startLine": 12},
+    }

@@ -112,7 +112,10 @@ def test_a_secret_declared_key_set_in_plain_text_is_refused(tmp_path: Path) -> N
 
 
 def test_undeclared_project_key_is_an_error_not_a_warning(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"demo:sise: not declared in Pulumi.yaml \(the Pulumi CLI only warns"):
+    with pytest.raises(
+        ConfigError,
+        match=r"demo:sise: not declared in Pulumi.yaml; did you mean demo:size\? \(the Pulumi CLI only warns",
+    ):
         load_stack_config(project(tmp_path, "config:\n  demo:sise: 3\n"), "dev")
 
 
@@ -237,3 +240,106 @@ def test_what_the_stack_file_check_accepts_the_program_can_read(kind: str, value
     else:
         readable = True
     assert accepted == readable
+
+
+# --- reading the files safely and as every YAML reader would (preflight/config_types.read_yaml) -------------
+
+
+def problems_of(tmp_path: Path, stack: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(project(tmp_path, stack), "dev")
+    return str(caught.value).splitlines()[1:]
+
+
+@pytest.mark.parametrize("scalar", ["on", "yes", "Off", "n", "017", "1_000", "0o17", "12:30"])
+def test_a_plain_value_yaml_readers_disagree_on_is_refused_with_advice(tmp_path: Path, scalar: str) -> None:
+    (problem,) = problems_of(tmp_path, f"config:\n  demo:mode: {scalar}\n")
+    assert problem.strip().startswith("demo:mode (line 2): ")
+    assert "reads differently in YAML 1.1 and YAML 1.2" in problem
+
+
+def test_the_same_values_quoted_are_text(tmp_path: Path) -> None:
+    config = load_stack_config(project(tmp_path, 'config:\n  demo:mode: "on"\n  demo:enabled: True\n'), "dev")
+    assert config.values["demo:mode"] == "on"
+    assert config.values["demo:enabled"] == "true"
+
+
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, "config:\n  demo:size: 3\n  demo:size: 4\n")
+    assert problem.strip() == "key demo:size (line 3) is given twice; keep one"
+
+
+def test_every_problem_arrives_in_one_report(tmp_path: Path) -> None:
+    found = problems_of(tmp_path, "config:\n  demo:size: big\n  demo:enabled: on\n  demo:sise: 3\n  demo:mode: [x]\n")
+    keys = sorted(problem.strip().split(" ")[0].rstrip(":") for problem in found)
+    assert keys == ["demo:enabled", "demo:mode", "demo:sise", "demo:size"]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("config:\n  demo:mode: " + "[" * 200 + "]" * 200 + "\n", "nested more than 32 levels deep"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+                for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+            )
+            + "config:\n  demo:names: *i\n",
+            "expands to more than 20000 values",
+        ),
+        ("config:\n  demo:names: &x [a, *x]\n", "refers to the value that contains it"),
+        ("config: {" + "demo:mode: x, " * 30000 + "}\n", "a config file may have at most 262144"),
+    ],
+    ids=["deep", "alias-bomb", "recursive-alias", "huge-file"],
+)
+def test_files_that_would_exhaust_memory_or_recursion_are_refused_quickly(
+    tmp_path: Path, document: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_stack_config(project(tmp_path, document), "dev")
+
+
+def test_a_value_too_large_for_the_environment_is_refused_not_echoed(tmp_path: Path) -> None:
+    found = problems_of(tmp_path, f"config:\n  demo:mode: {'x' * 200_000}\n")
+    assert "  demo:mode: the value is 200000 characters; at most 16384 are accepted" in found
+    assert all(len(problem) < 200 for problem in found)
+
+
+def test_a_byte_order_mark_is_ignored_as_the_cli_does(tmp_path: Path) -> None:
+    path = project(tmp_path, "config: {}\n")
+    (path / "Pulumi.dev.yaml").write_bytes(b"\xef\xbb\xbfconfig:\n  demo:size: 5\n")
+    assert load_stack_config(path, "dev").values["demo:size"] == "5"
+
+
+@pytest.mark.slow
+def test_the_cli_reports_type_and_range_problems_of_the_program_in_one_run(tmp_path: Path) -> None:
+    """`cpu: 300` with `memory: true`: the stack file check names memory, the program's settings name cpu."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copy(root / "Pulumi.yaml", tmp_path)
+    dev = (root / "Pulumi.dev.yaml").read_text()
+    (tmp_path / "Pulumi.dev.yaml").write_text(dev + "  shipshape:cpu: 300\n  shipshape:memory: true\n")
+    options = [
+        "--project-dir",
+        str(tmp_path),
+        "--program",
+        str(root / "__main__.py"),
+        "--policy-pack",
+        str(root / "policies"),
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "preflight", "--stack", "dev", "--quiet", *options],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "shipshape:memory = true: expected integer" in run.stderr
+    assert "shipshape:cpu = 300: must be one of 256, 512" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -11,7 +11,7 @@ from pulumi_policy import Severity
 from guardrails.checks import Expect, Expectations, is_not_true, is_true, one_of
 from guardrails.framework import Findings, Resource, RuleInfo, resource_rule
 from guardrails.secrets import is_secret_name, secret_value_kinds
-from guardrails.values import JsonError, as_bool, as_list, dig, parse_json
+from guardrails.values import JsonError, as_bool, as_list, dig, parse_json, shown
 
 CLUSTER = "aws:ecs/cluster:Cluster"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -19,6 +19,9 @@ SERVICE = "aws:ecs/service:Service"
 # pulumi-awsx awsx/ecs/fargateService.ts: `assignPublicIp` or `networkConfiguration` (not both); the other
 # inputs (deploymentCircuitBreaker, ...) pass to aws.ecs.Service unchanged.
 AWSX_FARGATE_SERVICE = "awsx:ecs:FargateService"
+AWSX_TASK_DEFINITIONS = ("awsx:ecs:FargateTaskDefinition", "awsx:ecs:EC2TaskDefinition")
+AWSX_TASK_TYPES = (*AWSX_TASK_DEFINITIONS, AWSX_FARGATE_SERVICE)
+TASK_TYPES = (TASK_DEFINITION, *AWSX_TASK_TYPES)
 
 INSIGHTS_ON = ("enabled", "enhanced")
 ROOT_USERS = ("root", "0")
@@ -28,8 +31,49 @@ PRIVATE_ECR_IMAGE = re.compile(
 )
 
 
+def task_arguments(resource: Resource, findings: Findings) -> dict[str, Any] | None:
+    """The task definition inputs a resource carries: its own, or an awsx FargateService's taskDefinitionArgs."""
+    if resource.type != AWSX_FARGATE_SERVICE:
+        return resource.props
+    arguments = resource.props.get("taskDefinitionArgs")
+    if findings.unknown(arguments) or not isinstance(arguments, dict):
+        return None  # The service names an existing task definition (taskDefinition), judged on its own.
+    return arguments
+
+
+def _awsx_containers(arguments: dict[str, Any], findings: Findings) -> list[tuple[str, dict[str, Any]]]:
+    """Containers of awsx task definition inputs, as awsx builds their definitions.
+
+    pulumi-awsx awsx/ecs/fargateTaskDefinition.ts: `container` (named by its `name`, else "container") or
+    `containers` (a map from name to container); awsx/ecs/containers.ts gives a container without
+    logConfiguration an awslogs configuration on the log group it creates unless `logGroup.skip` is true.
+    """
+    container, named = arguments.get("container"), arguments.get("containers")
+    skip_log_group = dig(arguments, "logGroup", "skip")
+    if findings.unknown_any(container, named, skip_log_group):
+        return []
+    if isinstance(container, dict):
+        name = container.get("name")
+        entries = {name if isinstance(name, str) else "container": container}
+    elif isinstance(named, dict):
+        entries = named
+    else:
+        return []
+    result = []
+    for name, entry in entries.items():
+        if findings.unknown(entry) or not isinstance(entry, dict):
+            continue
+        if entry.get("logConfiguration") is None and as_bool(skip_log_group) is not True:
+            entry = {**entry, "logConfiguration": {"logDriver": "awslogs"}}
+        result.append((f"container {shown(name)}", entry))
+    return result
+
+
 def containers(resource: Resource, findings: Findings) -> list[tuple[str, dict[str, Any]]]:
-    """(label, container) pairs from containerDefinitions, a JSON string with camelCase keys."""
+    """(label, container) pairs: containerDefinitions (a JSON string with camelCase keys), or awsx's inputs."""
+    if resource.type in AWSX_TASK_TYPES:
+        arguments = task_arguments(resource, findings)
+        return _awsx_containers(arguments, findings) if arguments is not None else []
     try:
         parsed = parse_json(resource.props.get("containerDefinitions"), "containerDefinitions")
     except JsonError as error:
@@ -45,10 +89,10 @@ def containers(resource: Resource, findings: Findings) -> list[tuple[str, dict[s
         if findings.unknown(container):
             continue
         if not isinstance(container, dict):
-            findings.violation(f"containerDefinitions[{index}] must be an object, found {container!r}.")
+            findings.violation(f"containerDefinitions[{index}] must be an object, found {shown(container)}.")
             continue
         name = container.get("name")
-        label = f"container {name!r}" if isinstance(name, str) else f"containerDefinitions[{index}]"
+        label = f"container {shown(name)}" if isinstance(name, str) else f"containerDefinitions[{index}]"
         result.append((label, container))
     return result
 
@@ -110,13 +154,14 @@ TASK_LOGGING = resource_rule(
         remediation_steps='Give each container logConfiguration {"logDriver": "awslogs", "options": {...}}.',
         frameworks=("fsbp:ECS.9", "cdk-nag:ECS7"),
     ),
-    {TASK_DEFINITION: _per_container(_judge_logging)},
+    dict.fromkeys(TASK_TYPES, _per_container(_judge_logging)),
 )
 
 
 def _check_not_privileged(resource: Resource, findings: Findings) -> None:
+    arguments = task_arguments(resource, findings) or {}
     for key in ("pidMode", "ipcMode", "networkMode"):
-        value = resource.props.get(key)
+        value = arguments.get(key)
         if not findings.unknown(value) and value == "host":
             findings.violation(f"{key} is host; the task would share the host's {key[:-4]} namespace.")
     for label, container in containers(resource, findings):
@@ -133,7 +178,7 @@ TASK_NOT_PRIVILEGED = resource_rule(
         remediation_steps="Remove privileged from containers and pid_mode/ipc_mode=host; use network_mode awsvpc.",
         frameworks=("fsbp:ECS.4", "fsbp:ECS.3"),
     ),
-    {TASK_DEFINITION: _check_not_privileged},
+    dict.fromkeys(TASK_TYPES, _check_not_privileged),
 )
 
 
@@ -157,7 +202,7 @@ TASK_NON_ROOT = resource_rule(
         remediation_steps='Set "user": "10001" (the image\'s unprivileged UID) on each container.',
         frameworks=("fsbp:ECS.20",),
     ),
-    {TASK_DEFINITION: _per_container(_judge_non_root)},
+    dict.fromkeys(TASK_TYPES, _per_container(_judge_non_root)),
 )
 
 
@@ -180,7 +225,7 @@ TASK_READ_ONLY_ROOT = resource_rule(
         ),
         frameworks=("fsbp:ECS.5", "checkov:CKV_AWS_336"),
     ),
-    {TASK_DEFINITION: _per_container(_judge_read_only_root)},
+    dict.fromkeys(TASK_TYPES, _per_container(_judge_read_only_root)),
 )
 
 
@@ -218,7 +263,7 @@ TASK_NO_SECRETS_IN_ENVIRONMENT = resource_rule(
             "_ID, ...) are not secrets."
         ),
     ),
-    {TASK_DEFINITION: _per_container(_judge_environment)},
+    dict.fromkeys(TASK_TYPES, _per_container(_judge_environment)),
 )
 
 
@@ -242,7 +287,7 @@ TASK_PRIVATE_IMAGE = resource_rule(
         frameworks=("shipshape",),
         limits="Only private ECR images pinned by digest pass; pull-through cache repositories pass as private ECR.",
     ),
-    {TASK_DEFINITION: _per_container(_judge_private_image)},
+    dict.fromkeys(TASK_TYPES, _per_container(_judge_private_image)),
 )
 
 

@@ -246,7 +246,10 @@ def _depends_on(stack: Stack, resource: Resource) -> set[str]:
 
 def _check_access_log_order(stack: Stack, findings: Findings) -> None:
     buckets = stack.of_type(*BUCKETS)
-    settings = stack.of_type(*BUCKET_SETTINGS)
+    settings_of: dict[str, list[Resource]] = {}
+    for setting in stack.of_type(*BUCKET_SETTINGS):
+        for key in setting.references("bucket"):
+            settings_of.setdefault(key, []).append(setting)
     for balancer in stack.of_type(*LOAD_BALANCERS):
         logs = balancer.props.get("accessLogs")
         enabled, bucket_name = dig(logs, "enabled"), dig(logs, "bucket")
@@ -259,16 +262,17 @@ def _check_access_log_order(stack: Stack, findings: Findings) -> None:
             continue
         waited_for = _depends_on(stack, balancer)
         for bucket in log_buckets:
-            keys = bucket.keys("bucket", "id")
-            missing = [
-                setting for setting in settings if setting.references("bucket") & keys and setting.urn not in waited_for
-            ]
+            settings = {
+                setting.urn: setting for key in bucket.keys("bucket", "id") for setting in settings_of.get(key, ())
+            }
+            missing = [setting for urn, setting in settings.items() if urn not in waited_for]
             if missing:
-                names = ", ".join(f"{setting.type.rsplit(':', 1)[-1]} {shown(setting.name)}" for setting in missing)
+                names = ", ".join(f"{setting.type.rsplit(':', 1)[-1]} {shown(setting.name)}" for setting in missing[:4])
+                more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
                 findings.violation(
                     f"Load balancer {shown(balancer.name)} writes access logs to bucket {shown(bucket.name)} but "
-                    f"does not depend on its {names}; on a first `pulumi up` the load balancer can be created "
-                    "first and AWS refuses the log configuration (Access Denied). Add them to depends_on.",
+                    f"does not depend on its {names}{more}; on a first `pulumi up` the load balancer can be "
+                    "created first and AWS refuses the log configuration (Access Denied). Add them to depends_on.",
                     balancer.urn,
                 )
 

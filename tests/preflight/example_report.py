@@ -1,13 +1,16 @@
-"""A fixed, synthetic report of a small shipshape stack: the golden files' input and the docs' example.
+"""A fixed report of a small shipshape stack: the golden files' input and the docs' example.
 
-It does not run the program; it is built by hand to hold every case the formats must handle: nested
+The resources and verdict messages are built here to hold every case the formats must handle: nested
 components, a provider, secrets and unknowns in inputs, a JSON-string container definition, a message
-with a pipe and backticks, a stack-level verdict, a cannot-judge note. `python -m
-preflight.reports.example <format>` prints it in one format.
+with a pipe and backticks, a stack-level verdict, a cannot-judge note, construction sites. The rules are
+the real pack's, as it describes them over GetAnalyzerInfo with the dev stack's policy config, so a
+rule's level, severity and remediation here are always the pack's own. `python -m
+tests.preflight.example_report <format>` prints it in one format.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from typing import Any
@@ -15,7 +18,9 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
-from preflight.model import ADVISORY, MANDATORY, Diagnostic, PolicyInfo, RecordedResource, Report
+from preflight.analyzer import PolicyPack, policies_of
+from preflight.model import Coverage, Diagnostic, PolicyInfo, RecordedResource, Report, SourceLocation
+from tests.conftest import ROOT
 
 PROJECT = "shipshape"
 STACK = "dev"
@@ -33,6 +38,7 @@ class _Builder:
         self.resources: list[RecordedResource] = []
         self.qualified: dict[str, str] = {STACK_URN: ""}
         self.provider_urn = ""
+        self.line = 10
 
     def add(
         self,
@@ -41,6 +47,7 @@ class _Builder:
         parent: str = STACK_URN,
         *,
         custom: bool = True,
+        remote: bool = False,
         inputs: dict[str, Any] | None = None,
         property_dependencies: dict[str, list[str]] | None = None,
     ) -> str:
@@ -52,18 +59,24 @@ class _Builder:
         struct = struct_pb2.Struct()
         struct.update(inputs or {})
         dependencies = property_dependencies or {}
+        # Construction sites: a component's module for its children, the program for the rest.
+        module = parent_qualified.split("$")[0].split(":")
+        file = f"components/{module[1]}.py" if module[0] == PROJECT and len(module) == 3 else "__main__.py"
+        self.line += 3
         self.resources.append(
             RecordedResource(
                 urn=urn,
                 type=resource_type,
                 name=name,
                 custom=custom,
+                remote=remote,
                 parent=parent if parent != urn else "",
                 provider=f"{self.provider_urn}::provider-id" if custom and self.provider_urn else "",
                 dependencies=tuple(sorted({urn for urns in dependencies.values() for urn in urns})),
                 property_dependencies={key: tuple(urns) for key, urns in dependencies.items()},
                 inputs_struct=struct,
                 inputs=rpc.deserialize_properties(struct, keep_unknowns=True),
+                source=None if resource_type.startswith("pulumi:providers:") else SourceLocation(file, self.line),
             )
         )
         return urn
@@ -99,6 +112,8 @@ def _resources() -> list[RecordedResource]:
             "forceDelete": True,
         },
     )
+    # A remote component: its provider would create the children, which do not exist offline.
+    b.add("awsx:ecr:Repository", "mirror", registry, custom=False, remote=True, inputs={"forceDelete": False})
     b.add(
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
         "registry-lifecycle",
@@ -278,72 +293,59 @@ def _resources() -> list[RecordedResource]:
     return b.resources
 
 
+EXAMPLE_RULES = (
+    "aws-iam-no-wildcard-actions",
+    "aws-ecr-repository-immutable-tags",
+    "aws-lb-listener-https",
+    "aws-ec2-instance-imdsv2",
+    "aws-ec2-instance-no-secrets-in-user-data",
+    "aws-ec2-app-ingress-from-load-balancer-only",
+    "aws-ecs-cluster-container-insights",
+)
+
+
+@functools.cache
+def pack_policies() -> tuple[PolicyInfo, ...]:
+    """Every rule of the repository's pack, at the dev stack's levels, asked of the running pack."""
+    config = json.loads((ROOT / "policies" / "config" / "dev.json").read_text(encoding="utf-8"))
+    with PolicyPack(ROOT / "policies", project=PROJECT, stack=STACK, config={}) as pack:
+        return tuple(policies_of(pack.info(), pack.configure(config)))
+
+
 def _policies() -> list[PolicyInfo]:
-    return [
-        PolicyInfo(
-            name="aws-iam-no-wildcard-actions",
-            description="IAM policies allow no wildcard actions (*, service:*, or escalation wildcards).",
-            level=MANDATORY,
-            severity="critical",
-            remediation_steps="List the exact actions the role needs, e.g. s3:GetObject on one bucket.",
-            tags=("iam", "least-privilege", "FSBP IAM.1", "CKV_AWS_62"),
-            framework="FSBP",
-        ),
-        PolicyInfo(
-            name="aws-ecr-repository-immutable-tags",
-            description="ECR repositories make image tags immutable.",
-            level=ADVISORY,
-            severity="medium",
-            remediation_steps="Set imageTagMutability to IMMUTABLE.",
-            tags=("ecr", "FSBP ECR.2"),
-        ),
-        PolicyInfo(
-            name="aws-lb-listener-https",
-            description="HTTP listeners only redirect to HTTPS.",
-            level=ADVISORY,
-            severity="high",
-            remediation_steps="Add an HTTPS listener with a certificate and make HTTP redirect to it.",
-            tags=("elb", "encryption-in-transit"),
-        ),
-        PolicyInfo(
-            name="aws-ec2-instance-imdsv2",
-            description="EC2 instances require IMDSv2 session tokens.",
-            level=ADVISORY,
-            severity="high",
-            remediation_steps="Set metadataOptions.httpTokens to required.",
-            tags=("ec2", "FSBP EC2.8"),
-            url="https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-8",
-        ),
-        PolicyInfo(
-            name="aws-ec2-instance-no-secrets-in-user-data",
-            description="EC2 user data holds no credentials or secret-looking assignments.",
-            level=ADVISORY,
-            severity="high",
-            remediation_steps="Read secrets at boot from SSM Parameter Store or Secrets Manager.",
-            tags=("ec2", "secrets"),
-        ),
-        PolicyInfo(
-            name="aws-ec2-app-ingress-from-load-balancer-only",
-            description="Security groups of tasks and hosts accept the app port only from the load balancer.",
-            level=ADVISORY,
-            severity="medium",
-            remediation_steps="Reference the load balancer's security group instead of a CIDR range.",
-            tags=("ec2", "network"),
-            kind="stack",
-        ),
-        PolicyInfo(
-            name="aws-ecs-cluster-container-insights",
-            description="ECS clusters enable Container Insights.",
-            level=ADVISORY,
-            severity="low",
-            remediation_steps="Set the containerInsights setting to enabled or enhanced.",
-            tags=("ecs",),
-        ),
-    ]
+    by_name = {policy.name: policy for policy in pack_policies()}
+    missing = [name for name in EXAMPLE_RULES if name not in by_name]
+    if missing:
+        raise LookupError(f"the pack no longer has rule(s) {', '.join(missing)}; pick others for the example")
+    return [by_name[name] for name in EXAMPLE_RULES]
+
+
+def _verdict(policy: PolicyInfo, urn: str, message: str, *, cannot_judge: bool = False) -> Diagnostic:
+    """A verdict as the pack sends it: the rule's own level and severity (a cannot-judge note is advisory)."""
+    return Diagnostic(
+        policy=policy.name,
+        level="advisory" if cannot_judge else policy.level,
+        urn=urn,
+        message=message,
+        severity=policy.severity,
+        description=policy.description,
+        pack=PACK,
+        cannot_judge=cannot_judge,
+    )
 
 
 def _urn(resources: list[RecordedResource], resource_type: str, name: str) -> str:
     return next(r.urn for r in resources if r.type == resource_type and r.name == name)
+
+
+def _coverage(resources: list[RecordedResource]) -> Coverage:
+    """Every cloud resource and remote component judged, but the two no rule of the example looks at."""
+    scope = [r for r in resources if (r.custom and not r.type.startswith("pulumi:providers:")) or r.remote]
+    unjudged = {"aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ec2/subnet:Subnet"}
+    return Coverage(
+        judged=tuple(r.urn for r in scope if r.type not in unjudged),
+        unjudged=tuple(r.urn for r in scope if r.type in unjudged),
+    )
 
 
 def example_report() -> Report:
@@ -353,55 +355,38 @@ def example_report() -> Report:
     repository = _urn(resources, "aws:ecr/repository:Repository", "registry")
     listener = _urn(resources, "aws:lb/listener:Listener", "web-http")
     instance = _urn(resources, "aws:ec2/instance:Instance", "host")
+    rules = {policy.name: policy for policy in _policies()}
     diagnostics = [
-        Diagnostic(
-            policy="aws-iam-no-wildcard-actions",
-            level=MANDATORY,
-            urn=task_role,
-            message="inline policy `data`, statement 0 allows `s3:*` | use the actions the task needs",
-            severity="critical",
-            pack=PACK,
+        _verdict(
+            rules["aws-iam-no-wildcard-actions"],
+            task_role,
+            "inline policy `data`, statement 0 allows `s3:*` | use the actions the task needs",
         ),
-        Diagnostic(
-            policy="aws-ecr-repository-immutable-tags",
-            level=ADVISORY,
-            urn=repository,
-            message="imageTagMutability is MUTABLE; a tag can be moved to another image.",
-            severity="medium",
-            pack=PACK,
+        _verdict(
+            rules["aws-ecr-repository-immutable-tags"],
+            repository,
+            "imageTagMutability is MUTABLE; a tag can be moved to another image.",
         ),
-        Diagnostic(
-            policy="aws-lb-listener-https",
-            level=ADVISORY,
-            urn=listener,
-            message="HTTP listener on port 80 forwards instead of redirecting to HTTPS.",
-            severity="high",
-            pack=PACK,
+        _verdict(
+            rules["aws-lb-listener-https"],
+            listener,
+            "HTTP listener on port 80 forwards instead of redirecting to HTTPS.",
         ),
-        Diagnostic(
-            policy="aws-ec2-instance-imdsv2",
-            level=ADVISORY,
-            urn=instance,
-            message="metadataOptions.httpTokens is 'optional'; IMDSv1 stays reachable <for SSRF>.",
-            severity="high",
-            pack=PACK,
+        _verdict(
+            rules["aws-ec2-instance-imdsv2"],
+            instance,
+            "metadataOptions.httpTokens is 'optional'; IMDSv1 stays reachable <for SSRF>.",
         ),
-        Diagnostic(
-            policy="aws-ec2-instance-no-secrets-in-user-data",
-            level=ADVISORY,
-            urn=instance,
-            message="userData is unknown during preview; cannot judge it yet.",
-            severity="high",
-            pack=PACK,
+        _verdict(
+            rules["aws-ec2-instance-no-secrets-in-user-data"],
+            instance,
+            "cannot judge yet: userData unknown during preview",
             cannot_judge=True,
         ),
-        Diagnostic(
-            policy="aws-ec2-app-ingress-from-load-balancer-only",
-            level=ADVISORY,
-            urn="",
-            message="net-app accepts port 8000 from sg-alb, which the stack does not declare.\nCheck the group id.",
-            severity="medium",
-            pack=PACK,
+        _verdict(
+            rules["aws-ec2-app-ingress-from-load-balancer-only"],
+            "",
+            "net-app accepts port 8000 from sg-alb, which the stack does not declare.\nCheck the group id.",
         ),
     ]
     return Report(
@@ -420,6 +405,8 @@ def example_report() -> Report:
         policy_config="policies/config/dev.json",
         unknowns=False,
         elapsed_seconds=1.25,
+        coverage=_coverage(resources),
+        unanswered_data_sources=["aws:ec2/getAmi:getAmi"],
     )
 
 
@@ -429,6 +416,7 @@ def scaled_report(resource_count: int) -> Report:
     For size limits and rendering speed, not for reading: repositories, roles with inline policies and
     security groups in turn, the mix a large stack of many services has.
     """
+    rules = {policy.name: policy for policy in _policies()}
     b = _Builder()
     b.resources.append(example_report().resources[0])
     b.provider_urn = b.add("pulumi:providers:aws", "aws", inputs={"region": "eu-west-1"})
@@ -461,15 +449,8 @@ def scaled_report(resource_count: int) -> Report:
                 inputs={"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/8"]}]},
             )
         if number % 10 == 0:
-            diagnostics.append(
-                Diagnostic(
-                    policy="aws-iam-no-wildcard-actions" if kind == 1 else "aws-ecr-repository-immutable-tags",
-                    level=MANDATORY if kind == 1 else ADVISORY,
-                    urn=urn,
-                    message=f"finding {number} on a resource of a large synthetic stack.",
-                    pack=PACK,
-                )
-            )
+            rule = rules["aws-iam-no-wildcard-actions" if kind == 1 else "aws-ecr-repository-immutable-tags"]
+            diagnostics.append(_verdict(rule, urn, f"finding {number} on a resource of a large synthetic stack."))
     return Report(
         project=PROJECT,
         stack=STACK,
@@ -485,7 +466,7 @@ def main(argv: list[str]) -> int:
     from preflight.reports import FORMATS, render
 
     if len(argv) != 1 or argv[0] not in FORMATS:
-        print(f"usage: python -m preflight.reports.example {{{','.join(FORMATS)}}}", file=sys.stderr)
+        print(f"usage: python -m tests.preflight.example_report {{{','.join(FORMATS)}}}", file=sys.stderr)
         return 2
     sys.stdout.write(render(example_report(), argv[0]))
     return 0
