@@ -6,7 +6,8 @@
 #                   (requirements-dev.txt)
 #   policies/.venv  the policy pack, where PulumiPolicy.yaml says the CLI runs it (policies/requirements.txt);
 #                   `make test` adds the pack's test runner (policies/requirements-test.txt)
-# Dependencies are declared in the *.in files; `make lock` regenerates every lock from them.
+# Dependencies are declared in pyproject.toml ([project] dependencies) and the *.in files; `make lock`
+# regenerates every lock from them.
 #
 # Recipes print nothing on stdout but what the command itself prints (progress goes to stderr), so
 # `make preview ARGS="--format json" > report.json` writes the report alone.
