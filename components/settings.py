@@ -39,7 +39,7 @@ PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 NAMESPACE = "shipshape"
 # The longest physical name built from the stack prefix is the load balancer's `<prefix>-alb` (32 at most).
 MAX_PREFIX = aws_limits.LOAD_BALANCER_NAME_LENGTH - len("-alb")
-OPTIONAL_STRINGS = ("existingVpcId", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
+OPTIONAL_STRINGS = ("existingVpcId", "repositoryName", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
 REGION_KEY = "aws:region"
 
 
@@ -100,8 +100,10 @@ class Settings:
 
     def _build(self, args_type: type, **wiring: Any) -> Any:
         keys = ARGS_KEYS[args_type]
+        inputs = _input_fields(args_type)
+        # A secret reaches a field that takes an Output as a secret Output, so it stays secret in the state.
         fields = {
-            field: pulumi.Output.secret(self[key]) if key in self.secret_keys else self[key]
+            field: pulumi.Output.secret(self[key]) if key in self.secret_keys and field in inputs else self[key]
             for field, key in keys.items()
             if key in self.values and field not in wiring
         }
@@ -110,14 +112,17 @@ class Settings:
         except checks.ArgsError as error:
             key = keys.get(error.field)
             where = f"{NAMESPACE}:{key}" if key else f"{error.owner}.{error.field}"
-            raise SettingsError([f"{where} = {_show(error.value)}: {error.reason}"]) from None
+            shown = "[secret]" if key in self.secret_keys else _show(error.value)
+            raise SettingsError([f"{where} = {shown}: {error.reason}"]) from None
 
     def to_network_args(self) -> NetworkArgs:
         ports = (HTTPS, HTTP) if self.https else (HTTP,)
         return self._build(NetworkArgs, region=self.region, listener_ports=ports)
 
     def to_repository_args(self) -> RepositoryArgs:
-        return self._build(RepositoryArgs)
+        # Physical names carry the stack: dev and prod in one account must not share a repository (a
+        # replacement, e.g. a new KMS key, would otherwise collide with the other stack's).
+        return self._build(RepositoryArgs, name=self["repositoryName"] or f"{self.prefix.lower()}/web")
 
     def to_image_args(
         self, *, repository_url: pulumi.Input[str], registry_id: pulumi.Input[str], context: str | os.PathLike[str]
@@ -275,13 +280,19 @@ def _args_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _input_fields(args_type: type) -> frozenset[str]:
+    """The fields of an Args class that take a `pulumi.Input` (an Output may stand in for the value)."""
+    return frozenset(field.name for field in dataclasses.fields(args_type) if "Input" in str(field.type))
+
+
 def _input_keys() -> frozenset[str]:
-    """Config keys whose Args fields take a `pulumi.Input` (so a secret Output can stand in for the value)."""
-    keys = set()
+    """Config keys every Args field of which takes a `pulumi.Input`, so a secret Output can stand in for them."""
+    fed: dict[str, set[bool]] = {}
     for args_type, fields in ARGS_KEYS.items():
-        types = {field.name: str(field.type) for field in dataclasses.fields(args_type)}
-        keys.update(key for field, key in fields.items() if "Input" in types.get(field, ""))
-    return frozenset(keys)
+        inputs = _input_fields(args_type)
+        for field, key in fields.items():
+            fed.setdefault(key, set()).add(field in inputs)
+    return frozenset(key for key, takes in fed.items() if takes == {True})
 
 
 _OUTPUT_KEYS = _input_keys()

@@ -33,7 +33,6 @@ NETWORK_KEYS = {
     "existing_public_subnet_ids": "existingPublicSubnetIds",
     "existing_private_subnet_ids": "existingPrivateSubnetIds",
     "app_port": "containerPort",
-    "listener_ports": "certificateArn",
 }
 REPOSITORY_KEYS = {
     "name": "repositoryName",
@@ -99,7 +98,7 @@ RULES: dict[str, checks.Rule] = {
     "existingVpcId": checks.optional(aws_limits.vpc_id),
     "existingPublicSubnetIds": checks.each(aws_limits.subnet_id),
     "existingPrivateSubnetIds": checks.each(aws_limits.subnet_id),
-    "repositoryName": aws_limits.repository_name,
+    "repositoryName": checks.optional(aws_limits.repository_name),
     "repositoryKmsKeyArn": checks.optional(aws_limits.kms_key_arn),
     "untaggedImageExpiryDays": aws_limits.expiry_days,
     "taggedImagesToKeep": aws_limits.images_to_keep,

@@ -148,6 +148,8 @@ def load_stack_config(project_dir: Path, stack: str, overrides: Mapping[str, Any
 
     stack_name = f"Pulumi.{stack}.yaml"
     stack_config = _read_yaml(project_dir / stack_name, problems).get("config") or {}
+    # A key whose value YAML readers disagree on is reported once, with that advice, not also as a type error.
+    ambiguous = {problem.split(" (line ", 1)[0] for problem in problems if " (line " in problem}
     if not isinstance(stack_config, Mapping):
         raise ConfigError(f"{stack_name}: `config` must be a mapping of namespaced keys to values")
     given: dict[str, Any] = {}
@@ -176,7 +178,11 @@ def load_stack_config(project_dir: Path, stack: str, overrides: Mapping[str, Any
             problems.append(f"{key}: declared secret, so set it with `pulumi config set --secret`")
             continue
         values[key] = value
-        if declaration is not None and not type_matches(declaration.type, declaration.items, value):
+        if (
+            key not in ambiguous
+            and declaration is not None
+            and not type_matches(declaration.type, declaration.items, value)
+        ):
             problems.append(f"{key} = {_show(value)}: expected {declaration.type_name}")
 
     missing = sorted(key for key in declared if key not in values)

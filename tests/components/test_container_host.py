@@ -136,7 +136,7 @@ def test_ami_is_the_latest_al2023_for_the_architecture(
     def spy(self: StackMocks, args: Any) -> dict[str, Any]:
         result = answer(self, args)
         if args.token == "aws:ssm/getParameter:getParameter":
-            answers[args.args["name"]] = result["value"]
+            answers[args.args["name"]] = result["insecureValue"]
         return result
 
     monkeypatch.setattr(StackMocks, "call", spy)

@@ -64,3 +64,32 @@ def test_load_balancer_waits_for_its_access_log_bucket_policy_and_settings() -> 
     }
     assert needed
     assert needed <= set(alb.dependencies)
+
+
+def physical_names(recording: Recording) -> dict[str, str]:
+    """Every fixed physical name the program sets -> the resource that sets it.
+
+    `name` is the property pulumi-aws auto-names for nearly every type (tfbridge's default autoname field), and
+    `family`/`bucket` are the task definition's and bucket's; a `...Prefix` is completed with random characters
+    by the provider, so it cannot collide. Names the provider computes (auto-names) are not inputs at all.
+    """
+    owned = {"name": None, "family": {"aws:ecs/taskDefinition:TaskDefinition"}, "bucket": {"aws:s3/bucket:Bucket"}}
+    found = {}
+    for resource in recording.resources:
+        for key, types in owned.items():
+            value = resource.inputs.get(key)
+            if isinstance(value, str) and value and (types is None or resource.type in types):
+                found[f"{resource.type}:{value}"] = resource.urn
+    return found
+
+
+def test_dev_and_prod_in_one_account_share_no_physical_name() -> None:
+    dev, prod = physical_names(recorded("dev")), physical_names(recorded("prod"))
+    assert dev and prod
+    assert sorted(dev.keys() & prod.keys()) == []
+
+
+def test_an_explicit_repository_name_is_kept() -> None:
+    recording = record(ROOT, "dev", config_overrides={"shipshape:repositoryName": "team/app"})
+    (repository,) = recording.by_type("aws:ecr/repository:Repository")
+    assert repository.inputs["name"] == "team/app"

@@ -123,3 +123,18 @@ def test_a_decrypted_secret_is_checked_but_never_shown() -> None:
     (problem,) = problems({"certificateArn": "not-an-arn-but-secret"}, secret_keys=("certificateArn",))
     assert problem.startswith("shipshape:certificateArn = [secret]: not an ACM certificate ARN")
     assert "not-an-arn-but-secret" not in problem
+
+
+def test_a_secret_stays_secret_in_the_args() -> None:
+    import pulumi
+
+    settings = parse_settings(
+        {**DEV_OK, "certificateArn": CERTIFICATE},
+        project="shipshape",
+        stack="dev",
+        region="eu-west-1",
+        secret_keys=("certificateArn",),
+    )
+    wiring = {key: "x" for key in ("vpc_id", "load_balancer_security_group_id", "app_security_group_id", "image")}
+    service = settings.to_web_service_args(**wiring, public_subnet_ids=[], private_subnet_ids=[])
+    assert isinstance(service.certificate_arn, pulumi.Output)

@@ -2,7 +2,9 @@
 
 tests/components/baselines/<stack>-urns.json lists the URNs of preflight's JSON report of each stack taken
 before the components became a library; a renamed type token or child name shows here as a replacement
-would show in a real stack (add `aliases` to the resource if one must move).
+would show in a real stack (add `aliases` to the resource if one must move). A resource added or removed on
+purpose is added to or removed from the baseline in the same commit, which says why (the host's
+AmazonSSMManagedInstanceCore attachment `host-ssm` went when Session Manager was granted inline).
 """
 
 from __future__ import annotations

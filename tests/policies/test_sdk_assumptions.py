@@ -188,7 +188,7 @@ def test_serve_restores_the_library_servicer_afterwards(monkeypatch) -> None:
 def test_json_format_refuses_nan_so_engine_properties_reads_the_struct_itself() -> None:
     struct = struct_pb2.Struct()
     struct.update({"port": float("nan"), "nested": {"limit": float("inf")}, "list": [1.0, None, "x"]})
-    with pytest.raises(ValueError, match="NaN|Infinity"):
+    with pytest.raises(ValueError, match=r"NaN|Infinity"):
         json_format.MessageToDict(struct)
     converted = sdk.engine_properties(struct)
     assert converted["port"] != converted["port"]  # NaN
