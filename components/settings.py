@@ -39,7 +39,15 @@ PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 NAMESPACE = "shipshape"
 # The longest physical name built from the stack prefix is the load balancer's `<prefix>-alb` (32 at most).
 MAX_PREFIX = aws_limits.LOAD_BALANCER_NAME_LENGTH - len("-alb")
-OPTIONAL_STRINGS = ("existingVpcId", "repositoryName", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
+OPTIONAL_STRINGS = (
+    "existingVpcId",
+    "repositoryName",
+    "repositoryKmsKeyArn",
+    "logKmsKeyArn",
+    "certificateArn",
+    "domainName",
+    "hostedZoneId",
+)
 REGION_KEY = "aws:region"
 
 
@@ -88,7 +96,7 @@ class Settings:
 
     @property
     def https(self) -> bool:
-        return self["certificateArn"] is not None
+        return self["certificateArn"] is not None or self["domainName"] is not None
 
     @property
     def counter_table_enabled(self) -> bool:
@@ -155,9 +163,26 @@ def load_settings() -> Settings:
     raw = {key: config.get(key) for key in declarations()}
     secret = {key for key in raw if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")}
     region = pulumi.Config("aws").get("region")
-    return parse_settings(
+    settings = parse_settings(
         raw, project=pulumi.get_project(), stack=pulumi.get_stack(), region=region, secret_keys=secret
     )
+    if not pulumi.runtime.is_dry_run():
+        refuse_documentation_values(settings)
+    return settings
+
+
+def refuse_documentation_values(settings: Settings) -> None:
+    """A real deployment (`pulumi up`, not a preview) cannot use AWS's documentation account or the RFC 2606
+    documentation domains: previews and preflight accept them, so stack files can show a complete shape."""
+    problems = []
+    for key, value in settings.values.items():
+        if key in settings.secret_keys:
+            continue
+        texts = list(value.values()) if isinstance(value, Mapping) else value
+        if value is not None and (reason := aws_limits.documentation_value(texts)) is not None:
+            problems.append(f"{NAMESPACE}:{key} = {_show(value)}: {reason} before `pulumi up`")
+    if problems:
+        raise SettingsError(problems)
 
 
 def parse_settings(
