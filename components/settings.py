@@ -123,9 +123,15 @@ class Settings:
             shown = "[secret]" if key in self.secret_keys else _show(error.value)
             raise SettingsError([f"{where} = {shown}: {error.reason}"]) from None
 
-    def to_network_args(self) -> NetworkArgs:
+    @property
+    def log_group_name(self) -> str:
+        return f"/{self.project}/{self.stack}/web"
+
+    def to_network_args(self, **wiring: Any) -> NetworkArgs:
+        """The network's Args; `wiring` names what the endpoints' policies allow (repository_arn, log_group_arn,
+        counter_table_arn)."""
         ports = (HTTPS, HTTP) if self.https else (HTTP,)
-        return self._build(NetworkArgs, region=self.region, listener_ports=ports)
+        return self._build(NetworkArgs, region=self.region, listener_ports=ports, **wiring)
 
     def to_repository_args(self) -> RepositoryArgs:
         # Physical names carry the stack: dev and prod in one account must not share a repository (a
@@ -147,7 +153,7 @@ class Settings:
             WebServiceArgs,
             region=self.region,
             load_balancer_name=f"{self.prefix}-alb",
-            log_group_name=f"/{self.project}/{self.stack}/web",
+            log_group_name=self.log_group_name,
             task_family=f"{self.prefix}-web",
             **wiring,
         )

@@ -259,6 +259,10 @@ class StackMocks(pulumi.runtime.Mocks):
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             resource_id = f"vpce-{hex17}"
             out.update(arn=f"arn:{PARTITION}:ec2:{region}:{account}:vpc-endpoint/{resource_id}")
+            # A gateway endpoint's service has an AWS-managed prefix list (`pl-` and 8 hex digits, e.g. S3's
+            # pl-6da54004); terraform-provider-aws's vpc_endpoint leaves prefix_list_id empty for the others.
+            gateway = inputs.get("vpcEndpointType") == "Gateway"
+            out.update(prefixListId=f"pl-{_sha1(str(inputs.get('serviceName')), 8)}" if gateway else "")
         elif typ == "aws:acm/certificate:Certificate":
             digits = _sha256(urn, 32)
             certificate = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
