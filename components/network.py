@@ -57,6 +57,9 @@ class NetworkArgs:
     """The log group the tasks write to: the only one the logs endpoint serves. Default None: full access."""
     counter_table_arn: pulumi.Input[str] | None = None
     """The counter table: the only one the DynamoDB gateway serves. Default None: no DynamoDB endpoint."""
+    secret_arns: Sequence[pulumi.Input[str]] = ()
+    """The Secrets Manager secrets and SSM parameters the tasks read at start: secretsmanager and ssm endpoints
+    serve exactly these (the tasks have no other way out). Default: none, no such endpoints."""
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -188,7 +191,7 @@ class Network(pulumi.ComponentResource):
                 from_port=HTTPS,
                 to_port=HTTPS,
                 referenced_security_group_id=self.endpoint_security_group_id,
-                description="HTTPS to the interface endpoints (ECR, CloudWatch Logs)",
+                description="HTTPS to the interface endpoints (ECR, CloudWatch Logs, named secrets)",
                 opts=child,
             )
             for service, prefix_list in zip(self.gateway_services, self.endpoint_prefix_list_ids, strict=True):
@@ -251,7 +254,7 @@ class Network(pulumi.ComponentResource):
         )
         self.endpoint_security_group_id = endpoint_group.id
         policies = endpoint_policies(args)
-        for service in INTERFACE_ENDPOINTS:
+        for service in (*INTERFACE_ENDPOINTS, *secret_services(args.secret_arns)):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc_id,
@@ -291,6 +294,19 @@ def ecr_layer_bucket_arn(region: pulumi.Input[str]) -> pulumi.Output[str]:
     )
 
 
+def secret_services(secret_arns: Sequence[pulumi.Input[str]]) -> tuple[str, ...]:
+    """The endpoints the named secrets need: secretsmanager for secrets, ssm for parameters (both for an ARN
+    not known yet)."""
+    found = set()
+    for arn in secret_arns:
+        known = isinstance(arn, str)
+        if not known or ":secretsmanager:" in arn:
+            found.add("secretsmanager")
+        if not known or ":ssm:" in arn:
+            found.add("ssm")
+    return tuple(sorted(found))
+
+
 def endpoint_policies(args: NetworkArgs) -> dict[str, pulumi.Output[str]]:
     """Each endpoint's policy: only this stack's repository (ecr.api, ecr.dkr), log group (logs), table
     (dynamodb) and ECR's layer bucket (s3). A service whose resource is not given keeps AWS's default."""
@@ -311,6 +327,9 @@ def endpoint_policies(args: NetworkArgs) -> dict[str, pulumi.Output[str]]:
         policies.update({"ecr.api": ecr, "ecr.dkr": ecr})
     if args.log_group_arn is not None:
         policies["logs"] = iam.endpoint_policy(iam.log_write_statements(args.log_group_arn))
+    if args.secret_arns:
+        secrets = iam.endpoint_policy(iam.secret_read_statements(list(args.secret_arns)))
+        policies.update({"secretsmanager": secrets, "ssm": secrets})
     if args.counter_table_arn is not None:
         policies["dynamodb"] = iam.endpoint_policy(iam.counter_table_statements(args.counter_table_arn))
     return policies

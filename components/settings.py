@@ -131,7 +131,10 @@ class Settings:
         """The network's Args; `wiring` names what the endpoints' policies allow (repository_arn, log_group_arn,
         counter_table_arn)."""
         ports = (HTTPS, HTTP) if self.https else (HTTP,)
-        return self._build(NetworkArgs, region=self.region, listener_ports=ports, **wiring)
+        secrets = self["secrets"] if isinstance(self["secrets"], Mapping) else {}
+        hidden = "secrets" in self.secret_keys
+        arns = [pulumi.Output.secret(arn) if hidden else arn for arn in secrets.values()]
+        return self._build(NetworkArgs, region=self.region, listener_ports=ports, secret_arns=arns, **wiring)
 
     def to_repository_args(self) -> RepositoryArgs:
         # Physical names carry the stack: dev and prod in one account must not share a repository (a

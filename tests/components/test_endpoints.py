@@ -96,3 +96,18 @@ def test_the_ipv4_load_balancer_opens_nothing_to_ipv6(stack: str) -> None:
     ingress = rules_of(recording, "Ingress", "net-alb")
     assert ingress
     assert all("cidrIpv6" not in r.inputs for r in ingress)
+
+
+def test_named_secrets_get_their_own_endpoints_serving_only_them() -> None:
+    # The tasks' only way out is the endpoints: a secret read at start needs its service's endpoint.
+    secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shipshape/api-key-AbCdEf"
+    parameter = "arn:aws:ssm:eu-west-1:210987654321:parameter/shipshape/token"
+    recording = record(
+        ROOT, "prod", config_overrides={"shipshape:secrets": [f"API_KEY={secret}", f"TOKEN={parameter}"]}
+    )
+    services = by_service(recording)
+    assert resources(services["secretsmanager"]) == {secret, parameter}
+    assert resources(services["ssm"]) == {secret, parameter}
+    actions = {s["Action"] for s in statements(services["ssm"])}
+    assert actions == {"secretsmanager:GetSecretValue", "ssm:GetParameters"}
+    assert "secretsmanager" not in by_service(recorded("prod"))
