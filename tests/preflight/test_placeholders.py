@@ -88,7 +88,8 @@ def test_common_data_sources_answer_with_the_sdk_result_fields() -> None:
     credentials = call("aws:ecr/getCredentials:getCredentials", {"registryId": ACCOUNT})
     assert credentials["proxyEndpoint"] == f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
     assert call("aws:ec2/getVpc:getVpc", {"default": True})["default"] is True
-    assert call("aws:ssm/getParameter:getParameter", {"name": "/app/setting"})["value"].startswith("preflight-")
+    setting = call("aws:ssm/getParameter:getParameter", {"name": "/app/setting"})["value"]
+    assert rpc.unwrap_rpc_secret(setting).startswith("preflight-")
     document = call("aws:iam/getPolicyDocument:getPolicyDocument", {"statements": [{"actions": ["s3:GetObject"]}]})
     assert '"Action": "s3:GetObject"' in document["json"]
 
