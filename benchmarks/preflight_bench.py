@@ -404,7 +404,7 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
                 f"ratio {row['marginal_growth_ratio']:.2f} (target <= {row['target_marginal_growth_ratio']:g})  "
                 f"{_verdict(row)}"
             )
-        elif "peak_rss_mb" in row:
+        elif "target_peak_rss_mb" in row:
             measured = f"{row['peak_rss_mb']:>6.0f} | {row['pack_peak_rss_mb']:.0f} MB"
             target = f"(target <= {row['target_peak_rss_mb']:g} MB each)"
             print(f"{row['name'] + ': preflight | pack':<52} {measured}  {target}  {_verdict(row)}")
