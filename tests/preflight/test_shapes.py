@@ -80,6 +80,7 @@ def test_resource_references_reach_the_pack_as_ids_and_urns(pack) -> None:
     assert report.exit_code == 1
     assert findings(report) == {
         ("mandatory", "aws-ec2-security-group-no-world-ingress", "aws:ec2/securityGroup:SecurityGroup::ssh"),
+        # AmazonECSTaskExecutionRolePolicy grants ECR pulls on "*": judged by its document like an inline policy.
         (
             "advisory",
             "aws-iam-no-privileged-managed-policies",
