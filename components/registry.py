@@ -28,6 +28,7 @@ import components.iam as iam
 COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed")
 TAG_STATUSES = ("tagged", "untagged", "any")
 DIGEST_REFERENCE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+LOCAL_IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class LifecyclePolicyError(ValueError):
@@ -343,11 +344,22 @@ class Image(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.image_name = self.image.image_name
-        self.reference = self.image.repo_digest.apply(_require_digest)
+        self.reference = pulumi.Output.all(self.image.repo_digest, args.repository_url).apply(
+            lambda values: pinned_reference(values[0], values[1], preview=pulumi.runtime.is_dry_run())
+        )
         self.register_outputs({"imageName": self.image_name, "reference": self.reference, "tag": self.tag})
 
 
-def _require_digest(reference: str) -> str:
-    if not DIGEST_REFERENCE.fullmatch(reference):
-        raise pulumi.RunError(f"image push returned {reference!r}, not a digest-pinned reference (repo@sha256:...)")
-    return reference
+def pinned_reference(repo_digest: str, repository_url: str, *, preview: bool) -> str:
+    """The digest-pinned reference the service and the host run, from docker.Image's `repoDigest`.
+
+    After a push `repoDigest` is `repository@sha256:<manifest digest>`. A preview with build_on_preview builds
+    but never pushes, and pulumi-docker then gives the local image's id, `sha256:<hash>` (the SDK's
+    `Image.repo_digest` docs, from the provider's schema: "Local-only images: ... this field is the image ID of
+    the built local image"): a preview shows `<repository>@<image id>` in its place. Anything else, or an
+    image id outside a preview, is an error: the service must never run a moving tag."""
+    if DIGEST_REFERENCE.fullmatch(repo_digest):
+        return repo_digest
+    if preview and LOCAL_IMAGE_ID.fullmatch(repo_digest):
+        return f"{repository_url}@{repo_digest}"
+    raise pulumi.RunError(f"image push returned {repo_digest!r}, not a digest-pinned reference (repo@sha256:...)")
