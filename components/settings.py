@@ -24,6 +24,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import config as runtime_config
 
 import components.aws_limits as aws_limits
 import components.checks as checks
@@ -169,7 +170,7 @@ class Settings:
 def load_settings() -> Settings:
     """Read the running stack's configuration; raises SettingsError listing every bad key."""
     config = pulumi.Config(NAMESPACE)
-    raw = {key: config.get(key) for key in declarations()}
+    raw = {key: config.get(key) for key in [*declarations(), *_keys_set()]}
     secret = {key for key in raw if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")}
     region = pulumi.Config("aws").get("region")
     settings = parse_settings(
@@ -192,6 +193,15 @@ def refuse_documentation_values(settings: Settings) -> None:
             problems.append(f"{NAMESPACE}:{key} = {_show(value)}: {reason} before `pulumi up`")
     if problems:
         raise SettingsError(problems)
+
+
+def _keys_set() -> list[str]:
+    """Every key of this project's namespace the stack sets, declared or not: the CLI passes undeclared keys on
+    unchecked, so a misspelt key is reported here. The CLI hands the program its config in PULUMI_CONFIG
+    (pulumi-language-python); preflight and the SDK's test mocks set it in-process (set_all_config)."""
+    present = {**pulumi.runtime.get_config_env(), **runtime_config.CONFIG.get()}
+    names = (key.split(":")[-1] for key in present if key.startswith(f"{NAMESPACE}:"))
+    return sorted(set(names))
 
 
 def parse_settings(

@@ -9,7 +9,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from preflight.model import (
     PolicyInfo,
     RecordedResource,
 )
+from preflight.pack_runtime import PackEnvironmentError, pack_python
 from preflight.recorder import ORGANIZATION, STACK_TYPE, resource_reference_value
 
 LEVELS = {
@@ -107,6 +107,7 @@ class PolicyPack:
         self._stderr: list[bytes] = []
         self._first_line: queue.Queue[bytes] = queue.Queue()
         self._stderr_reader: threading.Thread | None = None
+        self._port: int | None = None
 
     def __enter__(self) -> PolicyPack:
         self.start()
@@ -129,8 +130,12 @@ class PolicyPack:
         main = self.pack_dir / "__main__.py"
         if not main.is_file():
             raise AnalyzerError(f"policy pack: no __main__.py in {self.pack_dir}")
+        try:
+            python = pack_python(self.pack_dir)
+        except PackEnvironmentError as error:
+            raise AnalyzerError(str(error)) from None
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "__main__.py"],
+            [python, "-u", "__main__.py"],
             cwd=self.pack_dir,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -145,8 +150,32 @@ class PolicyPack:
         self._stderr_reader.start()
         threading.Thread(target=lambda: self._first_line.put(process.stdout.readline()), daemon=True).start()
 
+    def port(self, timeout: float = START_TIMEOUT_SECONDS) -> int:
+        """Wait for the launched pack's port (its first line on stdout), without opening a channel: a
+        process that forks (`preflight --watch`) must have no gRPC channel of its own."""
+        if self._port is None:
+            self._port = self._read_port(timeout)
+        return self._port
+
     def connect(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        """Wait for the launched pack's port (its first line on stdout) and open the channel."""
+        """Wait for the launched pack's port and open the channel."""
+        port = self.port(timeout)
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=CHANNEL_OPTIONS)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            self.stop()
+            raise AnalyzerError(f"policy pack in {self.pack_dir} did not accept connections on port {port}") from None
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+
+    def disconnect(self) -> None:
+        """Close the channel and leave the pack running (it serves the next connection)."""
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        self.stub = None
+
+    def _read_port(self, timeout: float) -> int:
         process = self.process
         if process is None:
             raise AnalyzerError("the policy pack is not launched")
@@ -169,15 +198,7 @@ class PolicyPack:
             )
             self.stop()
             raise AnalyzerError(message)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{int(first)}", options=CHANNEL_OPTIONS)
-        try:
-            grpc.channel_ready_future(self.channel).result(timeout=timeout)
-        except grpc.FutureTimeoutError:
-            self.stop()
-            raise AnalyzerError(
-                f"policy pack in {self.pack_dir} did not accept connections on port {int(first)}"
-            ) from None
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return int(first)
 
     def _stderr_tail(self, lines: int = 40) -> str:
         if self._stderr_reader is not None and self.process is not None and self.process.poll() is not None:
@@ -187,9 +208,7 @@ class PolicyPack:
 
     def stop(self) -> None:
         """Close the channel and end the pack: SIGINT (its server's own clean stop), then terminate."""
-        if self.channel is not None:
-            self.channel.close()
-            self.channel = None
+        self.disconnect()
         process, self.process = self.process, None
         if process is None:
             return
@@ -275,13 +294,16 @@ class PolicyPack:
                     judged.add(request.urn)
                 if progress is not None and done:
                     progress(done, len(resources))
+        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
+        stack_diagnostics = list(_diagnostics(self._call("AnalyzeStack", stack), ""))
+        diagnostics.extend(stack_diagnostics)
+        # Stack rules do not say which resources they read; those they name in a verdict they judged.
+        judged.update(diagnostic.urn for diagnostic in stack_diagnostics)
         scope = [r.urn for r in resources if (r.custom and not r.type.startswith(PROVIDER_PREFIX)) or r.remote]
         self.coverage = Coverage(
             judged=tuple(urn for urn in scope if urn in judged),
             unjudged=tuple(urn for urn in scope if urn not in judged),
         )
-        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
-        diagnostics.extend(_diagnostics(self._call("AnalyzeStack", stack), ""))
         return diagnostics
 
     def _enabled_resource_rules(self) -> set[str]:

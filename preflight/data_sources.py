@@ -14,7 +14,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, sha1
+from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, as_uuid, sha1
 from preflight.policy_document import policy_document
 
 # Elastic Load Balancing's own account per region, for access-log bucket policies (AWS documents these in
@@ -227,7 +227,7 @@ def _security_group(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
 
 def _certificate(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
     digits = sha1(_seed(args), 32)
-    certificate = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    certificate = as_uuid(digits)
     arn = f"arn:{PARTITION}:acm:{p.region}:{ACCOUNT}:certificate/{certificate}"
     return {"id": arn, "arn": arn, "domain": args.get("domain"), "status": "ISSUED", "keyTypes": [], "types": []}
 
@@ -240,6 +240,81 @@ def _role(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
         "arn": f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
         "uniqueId": "AROA" + sha1(name, 17).upper(),
     }
+
+
+def _bucket(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    bucket = str(args.get("bucket", "bucket"))
+    return {
+        "id": bucket,
+        "bucket": bucket,
+        "arn": f"arn:{PARTITION}:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{p.region}.amazonaws.com",
+        "hostedZoneId": "Z1BKCTXD74EZPE",
+        "region": p.region,
+    }
+
+
+def _key_arn(p: Placeholders, seed: str) -> tuple[str, str]:
+    digits = sha1(seed, 32)
+    key = as_uuid(digits)
+    return key, f"arn:{PARTITION}:kms:{p.region}:{ACCOUNT}:key/{key}"
+
+
+def _kms_key(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    # key_id may be a key id, a key ARN, an alias name or an alias ARN; the answer is the key itself.
+    key, arn = _key_arn(p, str(args.get("keyId", "")))
+    return {"id": key, "arn": arn, "keyId": key, "enabled": True, "keyState": "Enabled", "keyManager": "CUSTOMER"}
+
+
+def _kms_alias(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(args.get("name", "alias/key"))
+    key, arn = _key_arn(p, name)
+    return {
+        "id": f"arn:{PARTITION}:kms:{p.region}:{ACCOUNT}:{name}",
+        "arn": f"arn:{PARTITION}:kms:{p.region}:{ACCOUNT}:{name}",
+        "targetKeyId": key,
+        "targetKeyArn": arn,
+    }
+
+
+def _cluster(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(args.get("clusterName", "default"))
+    arn = f"arn:{PARTITION}:ecs:{p.region}:{ACCOUNT}:cluster/{name}"
+    return {"id": arn, "arn": arn, "clusterName": name, "status": "ACTIVE"}
+
+
+def _log_group(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(args.get("name", "log-group"))
+    return {"id": name, "name": name, "arn": f"arn:{PARTITION}:logs:{p.region}:{ACCOUNT}:log-group:{name}"}
+
+
+def _secret(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    # Secrets Manager appends six random characters to a secret's name in its ARN.
+    name = str(args.get("name") or "secret")
+    arn = args.get("arn") or f"arn:{PARTITION}:secretsmanager:{p.region}:{ACCOUNT}:secret:{name}-{sha1(name, 6)}"
+    return {"id": arn, "arn": arn, "name": name}
+
+
+def _load_balancer(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(args.get("name") or "lb")
+    suffix = f"app/{name}/{sha1(name, 16)}"
+    arn = args.get("arn") or f"arn:{PARTITION}:elasticloadbalancing:{p.region}:{ACCOUNT}:loadbalancer/{suffix}"
+    return {
+        "id": arn,
+        "arn": arn,
+        "arnSuffix": suffix,
+        "name": name,
+        "dnsName": f"{name}-{int(sha1(name, 8), 16) % 10**9}.{p.region}.elb.amazonaws.com",
+        "loadBalancerType": "application",
+        "internal": False,
+    }
+
+
+def _security_groups(p: Placeholders, args: Mapping[str, Any]) -> dict[str, Any]:
+    seed = _seed(args)
+    ids = [f"sg-{sha1(f'{seed}/{i}', 17)}" for i in range(2)]
+    return {"id": p.region, "ids": ids, "vpcIds": [f"vpc-{sha1(seed, 17)}"] * 2}
 
 
 ANSWERS: dict[str, Callable[[Placeholders, Mapping[str, Any]], dict[str, Any]]] = {
@@ -260,6 +335,14 @@ ANSWERS: dict[str, Callable[[Placeholders, Mapping[str, Any]], dict[str, Any]]] 
     "aws:elb/getServiceAccount:getServiceAccount": _service_account,
     "aws:acm/getCertificate:getCertificate": _certificate,
     "aws:iam/getRole:getRole": _role,
+    "aws:s3/getBucket:getBucket": _bucket,
+    "aws:kms/getKey:getKey": _kms_key,
+    "aws:kms/getAlias:getAlias": _kms_alias,
+    "aws:ecs/getCluster:getCluster": _cluster,
+    "aws:cloudwatch/getLogGroup:getLogGroup": _log_group,
+    "aws:secretsmanager/getSecret:getSecret": _secret,
+    "aws:lb/getLoadBalancer:getLoadBalancer": _load_balancer,
+    "aws:ec2/getSecurityGroups:getSecurityGroups": _security_groups,
     "aws:iam/getPolicyDocument:getPolicyDocument": lambda _p, args: policy_document(args),
 }
 

@@ -18,7 +18,7 @@ import pulumi
 from pulumi.runtime import rpc
 
 from preflight import data_sources, remote_components
-from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, sha1
+from preflight.placeholders import ACCOUNT, PARTITION, Placeholders, as_uuid, sha1
 
 UNKNOWN = rpc.UNKNOWN
 """The engine's sentinel for a value not known until the resource exists."""
@@ -129,7 +129,7 @@ class StackMocks(pulumi.runtime.Mocks):
         hex17 = _sha1(urn, 17)
         if typ.startswith("pulumi:providers:"):
             digits = _sha256(urn, 32)
-            return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}", {}
+            return as_uuid(digits), {}
         if typ == "docker:index/image:Image":
             image = _known_str(inputs.get("imageName")) or name
             last = image.rsplit("/", 1)[-1]
@@ -257,7 +257,7 @@ class StackMocks(pulumi.runtime.Mocks):
             resource_id = family
         elif typ == "aws:kms/key:Key":
             digits = _sha256(urn, 32)
-            key = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+            key = as_uuid(digits)
             out.update(arn=f"arn:{PARTITION}:kms:{region}:{account}:key/{key}", keyId=key)
             resource_id = key
         elif typ == "aws:kms/alias:Alias":
@@ -271,7 +271,7 @@ class StackMocks(pulumi.runtime.Mocks):
             out.update(prefixListId=f"pl-{_sha1(str(inputs.get('serviceName')), 8)}" if gateway else "")
         elif typ == "aws:acm/certificate:Certificate":
             digits = _sha256(urn, 32)
-            certificate = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+            certificate = as_uuid(digits)
             out.update(
                 arn=f"arn:{PARTITION}:acm:{region}:{account}:certificate/{certificate}",
                 domainValidationOptions=_dns_validation_options(inputs),

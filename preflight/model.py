@@ -100,8 +100,9 @@ class Diagnostic:
 @dataclass(frozen=True)
 class Coverage:
     """Which resources at least one rule judged, as the pack says: a rule that answers an Analyze call
-    without PolicyNotApplicable judged that resource. Counted over custom resources and remote components
-    (providers and local components are not judged on their own)."""
+    without PolicyNotApplicable judged that resource, and a stack rule judged the resources its verdicts
+    name (AnalyzeStack does not say which resources a stack rule read). Counted over custom resources and
+    remote components (providers and local components are not judged on their own)."""
 
     judged: tuple[str, ...]
     """URNs of the resources at least one enabled rule judged."""

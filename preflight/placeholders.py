@@ -41,6 +41,11 @@ def sha1(seed: str, length: int) -> str:
     return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()[:length]
 
 
+def as_uuid(hex32: str) -> str:
+    """32 hex digits in the 8-4-4-4-12 form AWS uses for key, certificate and provider ids."""
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:32]}"
+
+
 def kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 

@@ -1,7 +1,8 @@
 """Where a project's program is and which packages it runs with, read from Pulumi.yaml as the CLI does.
 
-- `main`: "an optional override for the program's main entry-point location" (Pulumi's project file
-  reference). The Python language host changes into that directory and runs it with
+- `main`: "Path to the Pulumi program, relative to the location of Pulumi.yaml", a directory or a file
+  (Pulumi project file reference, pulumi.com/docs/reference/pulumi-yaml). The Python language host
+  changes into that directory and runs it with
   `runpy.run_path(PROGRAM, run_name="__main__")` (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec):
   a directory runs its `__main__.py` with the directory first on sys.path.
 - `runtime.options.virtualenv`: the virtual environment, relative to the project directory, whose packages

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -136,6 +137,16 @@ def _free_loopback_address(port: int) -> str:
     raise EngineUnavailable(f"no loopback address with port {port} free")
 
 
+# prctl(2) option: a signal the kernel sends the child when the process that started it dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """preexec_fn: when the test process is killed before its teardown runs, the kernel sends SIGTERM to
+    the server too (the setting survives exec, so it reaches dockerd through unshare and sh)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def stop_pid(process: subprocess.Popen, name: str, timeout: float = 30.0) -> None:
     """SIGTERM, then SIGKILL after `timeout`: the process this suite started, by its PID only."""
     if process.poll() is not None:
@@ -203,6 +214,7 @@ class Registry:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + 30
@@ -296,6 +308,7 @@ class Engine:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + 60

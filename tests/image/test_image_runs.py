@@ -131,7 +131,9 @@ def _threads_sleeping_in_requests(engine: Engine, name: str) -> int:
 
 
 def test_docker_stop_finishes_in_flight_requests_and_exits_zero(engine, app_image, run_container):
-    graceful_timeout, requests = 10, 50
+    # Requests long enough that all of them are in flight together even on a loaded machine (the server
+    # starts its request threads on demand), and a graceful timeout longer than a whole request.
+    graceful_timeout, requests, request_seconds = 25, 50, 15
     # As many threads per worker as requests: however the two workers share the connections out,
     # every request runs at once and none waits in a worker's queue.
     container = run_container(
@@ -140,15 +142,17 @@ def test_docker_stop_finishes_in_flight_requests_and_exits_zero(engine, app_imag
     )  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=requests) as pool:
-        pending = [pool.submit(_slow_request, container.port, 4) for _ in range(requests)]
+        started_at = time.monotonic()
+        pending = [pool.submit(_slow_request, container.port, request_seconds) for _ in range(requests)]
         # Stop only once every request is inside the app, sleeping: none can still be on its way in.
-        deadline = time.monotonic() + 30
-        while _threads_sleeping_in_requests(engine, container.name) < requests and time.monotonic() < deadline:
+        sleeping = _threads_sleeping_in_requests(engine, container.name)
+        while sleeping < requests and time.monotonic() < started_at + request_seconds - 3:
             time.sleep(0.1)
-        assert _threads_sleeping_in_requests(engine, container.name) == requests
+            sleeping = _threads_sleeping_in_requests(engine, container.name)
+        assert sleeping == requests, f"{sleeping} of {requests} requests were in the app at once"
         stopped_at = time.monotonic()
-        # docker's own kill comes after 30 s: the server must finish within its graceful timeout first.
-        engine.docker("stop", "--time", "30", container.name)
+        # docker's own kill comes 40 s after its SIGTERM: the server must finish before, on its own.
+        engine.docker("stop", "--time", "40", container.name)
         stop_seconds = time.monotonic() - stopped_at
         results = [future.result(timeout=60) for future in pending]
 

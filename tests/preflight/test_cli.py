@@ -56,6 +56,8 @@ def test_committed_stacks_preview_clean(stack: str) -> None:
 def test_bad_stack_file_exits_2_with_the_settings_message_and_no_traceback(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "tests", "__pycache__", "out"))
+    # The copy's pack runs where its PulumiPolicy.yaml says, as the CLI runs it: this checkout's environment.
+    (project / "policies" / ".venv").symlink_to(ROOT / "policies" / ".venv")
     stack_file = project / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text() + "  shipshape:cpu: 300\n  shipshape:healthyThreshold: 1\n")
     result = preflight("--stack", "dev", "--project-dir", str(project), "--quiet")

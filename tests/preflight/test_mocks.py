@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from pulumi.runtime import MockCallArgs, MockResourceArgs
+from pulumi.runtime import MockCallArgs, MockResourceArgs, rpc
 
 from preflight.mocks import ACCOUNT, UNKNOWN, StackMocks, UnknownInvokeError, urn_of
 
@@ -147,7 +147,10 @@ def test_invokes_answer_in_the_stack_region() -> None:
     assert call("aws:index/getRegion:getRegion")["name"] == REGION
     assert call("aws:index/getPartition:getPartition")["dnsSuffix"] == "amazonaws.com"
     assert call("aws:index/getAvailabilityZones:getAvailabilityZones")["names"][0] == f"{REGION}a"
-    assert call("aws:ssm/getParameter:getParameter", {"name": "/aws/ami"})["value"].startswith("ami-0")
+    parameter = call("aws:ssm/getParameter:getParameter", {"name": "/aws/ami"})
+    # The provider returns `value` as a secret (pulumi-aws marks it sensitive); `insecureValue` is plain.
+    assert rpc.is_rpc_secret(parameter["value"]) and rpc.unwrap_rpc_secret(parameter["value"]).startswith("ami-0")
+    assert parameter["insecureValue"] == rpc.unwrap_rpc_secret(parameter["value"])
     assert call("aws:elb/getServiceAccount:getServiceAccount")["arn"] == "arn:aws:iam::156460612806:root"
 
 

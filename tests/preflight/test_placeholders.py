@@ -88,9 +88,38 @@ def test_common_data_sources_answer_with_the_sdk_result_fields() -> None:
     credentials = call("aws:ecr/getCredentials:getCredentials", {"registryId": ACCOUNT})
     assert credentials["proxyEndpoint"] == f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
     assert call("aws:ec2/getVpc:getVpc", {"default": True})["default"] is True
-    assert call("aws:ssm/getParameter:getParameter", {"name": "/app/setting"})["value"].startswith("preflight-")
+    setting = call("aws:ssm/getParameter:getParameter", {"name": "/app/setting"})["value"]
+    assert rpc.unwrap_rpc_secret(setting).startswith("preflight-")
     document = call("aws:iam/getPolicyDocument:getPolicyDocument", {"statements": [{"actions": ["s3:GetObject"]}]})
     assert '"Action": "s3:GetObject"' in document["json"]
+
+
+@pytest.mark.parametrize(
+    ("token", "args", "arn"),
+    [
+        ("aws:s3/getBucket:getBucket", {"bucket": "logs"}, "arn:aws:s3:::logs"),
+        ("aws:ecs/getCluster:getCluster", {"clusterName": "apps"}, f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/apps"),
+        ("aws:cloudwatch/getLogGroup:getLogGroup", {"name": "/app"}, f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app"),
+        ("aws:kms/getAlias:getAlias", {"name": "alias/app"}, f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/app"),
+    ],
+)
+def test_lookups_by_name_answer_the_arn_aws_gives(token: str, args: dict, arn: str) -> None:
+    assert call(token, args)["arn"] == arn
+
+
+def test_lookups_answer_ids_in_aws_formats() -> None:
+    secret = call("aws:secretsmanager/getSecret:getSecret", {"name": "db"})["arn"]
+    assert (
+        secret.startswith(f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-") and len(secret.rsplit("-")[-1]) == 6
+    )
+    key = call("aws:kms/getKey:getKey", {"keyId": "alias/app"})
+    assert key["arn"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key['id']}"
+    alias = call("aws:kms/getAlias:getAlias", {"name": "alias/app"})
+    assert alias["targetKeyArn"].startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
+    balancer = call("aws:lb/getLoadBalancer:getLoadBalancer", {"name": "web"})
+    assert balancer["dnsName"].endswith(f".{REGION}.elb.amazonaws.com") and balancer["arnSuffix"].startswith("app/web/")
+    groups = call("aws:ec2/getSecurityGroups:getSecurityGroups", {"tags": {"tier": "app"}})
+    assert all(group.startswith("sg-") for group in groups["ids"])
 
 
 def test_a_data_source_without_an_answer_is_refused_by_the_mocks() -> None:
