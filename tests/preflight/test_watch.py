@@ -88,6 +88,8 @@ def session(tmp_path: Path) -> Iterator[Session]:
     if running.process.poll() is None:
         running.process.kill()
         running.process.wait()
+    for pid in running.processes_left():  # a failed test leaves no preview or pack behind
+        os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds leftover processes through /proc")
