@@ -164,17 +164,15 @@ class Session:
         self.runs += 1
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # or the child would write the parent's buffered text again
+        _check_stop()
         read_end, write_end = os.pipe()
-        # Signals wait until the child's PID is kept, so a Ctrl-C at any moment finds it to stop.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             _child(self.args, self.pack, write_end, self.watcher.project_dir)
         self.child = pid
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(write_end)
         modules = _read_all(read_end).split()
         _, status = os.waitpid(pid, 0)
@@ -245,6 +243,7 @@ class Session:
         self.preview("first run", time.perf_counter())
         while True:
             time.sleep(interval)
+            _check_stop()
             seen_at = time.perf_counter()
             now_pack, now_program = self.watcher.pack_files(), self.watcher.program_files()
             pack_changes, program_changes = changed(pack_files, now_pack), changed(program_files, now_program)
@@ -264,6 +263,7 @@ def _read_all(fd: int, tick_seconds: float = 0.2) -> str:
     chunks = []
     try:
         while True:
+            _check_stop()
             ready, _, _ = select.select([fd], [], [], tick_seconds)
             if ready:
                 chunk = os.read(fd, 65536)
@@ -299,8 +299,18 @@ def _names(paths: list[str], project_dir: Path) -> str:
     return ", ".join(shown) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
+_stop_requested: list[int] = []
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    """Ctrl-C and SIGTERM only note the request: raising from a handler could land between a fork and
+    keeping the child's PID. The loop stops at its next check (`_check_stop`), within a tick."""
+    _stop_requested.append(signum)
+
+
+def _check_stop() -> None:
+    if _stop_requested:
+        raise KeyboardInterrupt
 
 
 def watch(args: argparse.Namespace) -> int:
@@ -309,18 +319,18 @@ def watch(args: argparse.Namespace) -> int:
         session = Session(args)
     except ConfigError as error:
         return cli.fail(str(error))
+    _stop_requested.clear()
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous_interrupt = signal.signal(signal.SIGINT, _interrupt)
     try:
         session.loop()
     except KeyboardInterrupt:
         say("stopping")
     finally:
         # A second Ctrl-C must not cut the clean-up short and leave the pack running.
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             session.stop()
         finally:
-            signal.signal(signal.SIGINT, interrupt)
+            signal.signal(signal.SIGINT, previous_interrupt)
             signal.signal(signal.SIGTERM, previous)
     return 0
