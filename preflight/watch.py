@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
-from preflight import recorder
+from preflight import language_host
 from preflight.analyzer import AnalyzerError, PolicyPack
 from preflight.stack_config import ConfigError, load_stack_config
 
@@ -134,9 +134,9 @@ def _library_modules(before: set[str], project_dir: Path) -> list[str]:
     for name in set(sys.modules) - before:
         module = sys.modules.get(name)
         origin = getattr(module, "__file__", None)
-        if not origin or name == "__main__" or name in recorder._loaded_from:
+        if not origin or name == "__main__" or name in language_host.loaded_from:
             continue
-        if recorder._in_project(origin, project_dir):
+        if language_host.in_project(origin, project_dir):
             continue
         names.append(name)
     return sorted(names)
