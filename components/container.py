@@ -59,7 +59,8 @@ def web_concurrency(cpu: int) -> int:
     return max(2, math.ceil(cpu / 1024))
 
 
-# The ALB's connection idle timeout: AWS accepts 1-4000 s (default 60), and asks that the target keep idle
+# The ALB's connection idle timeout: AWS accepts 1-4000 s, default 60 (botocore's elbv2 model,
+# LoadBalancerAttribute `idle_timeout.timeout_seconds`), and asks that the target keep idle
 # connections open longer than it, or the ALB may send a request down a connection the target is closing and
 # answer 502 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html,
 # "Connection idle timeout"). The app server closes at SERVER_IDLE_SECONDS, so the ALB must close sooner.
