@@ -44,8 +44,8 @@ host = ContainerHost(
     ),
 )
 
-pulumi.export("instanceId", host.instance_id)
-pulumi.export("privateIp", host.private_ip)
+pulumi.export("autoScalingGroupName", host.auto_scaling_group_name)
+pulumi.export("launchTemplateId", host.launch_template_id)
 pulumi.export("roleName", host.role_name)
 pulumi.export("roleArn", host.role_arn)
 pulumi.export("securityGroupId", host.security_group_id)
