@@ -27,7 +27,7 @@ FAST := -m "not slow"
 export PYTHON
 
 .PHONY: preview test test-fast test-program test-pack test-image lint format bench run-app clean policy-catalogue tools lock \
-	env pack-env node-tools
+	env pack-env preview-env node-tools
 
 $(PROGRAM_ENV): requirements.txt
 	@scripts/venv.sh $(VENV) requirements.txt
@@ -51,8 +51,13 @@ env: $(PROGRAM_ENV)
 pack-env: $(PACK_ENV)
 
 ## preview: offline preview of STACK (default dev): plan + policy verdicts; fails on mandatory violations
-preview: $(PROGRAM_ENV) $(PACK_ENV)
+# The two environments install side by side (downloads overlap), silently: nothing of make's reaches stdout.
+preview:
+	@$(MAKE) --silent --no-print-directory -j2 preview-env
 	@$(BIN)/python -m preflight --stack $(STACK) $(ARGS)
+
+preview-env: $(PROGRAM_ENV) $(PACK_ENV)
+	@:
 
 TOOLS := .tools/.installed
 

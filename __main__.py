@@ -30,14 +30,26 @@ image = Image(
     opts=with_provider,
 )
 
-network = Network("net", settings.to_network_args(), opts=with_provider)
-
 table = (
     CounterTable("visits", settings.to_counter_table_args(), opts=with_provider)
     if settings.counter_table_enabled
     else None
 )
 counter_table = {"counter_table_name": table.name, "counter_table_arn": table.arn} if table else {}
+
+# The VPC endpoints' policies name the repository, the service's log group and the table.
+log_group_arn = pulumi.Output.concat(
+    "arn:", settings.partition, ":logs:", settings.region, ":", account_id, ":log-group:", settings.log_group_name
+)
+network = Network(
+    "net",
+    settings.to_network_args(
+        repository_arn=repository.repository_arn,
+        log_group_arn=log_group_arn,
+        **({"counter_table_arn": table.arn} if table else {}),
+    ),
+    opts=with_provider,
+)
 
 web = WebService(
     "web",

@@ -23,6 +23,13 @@ def policy_json(statements: Iterable[Statement]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": VERSION, "Statement": list(statements)})
 
 
+def endpoint_policy(statements: Iterable[Statement]) -> pulumi.Output[str]:
+    """A VPC endpoint policy: what any principal in the VPC may do through the endpoint (endpoint policies
+    name `"Principal": "*"` and leave who may act to the callers' own IAM policies; AWS PrivateLink guide,
+    "Control access to VPC endpoints using endpoint policies")."""
+    return policy_json({**statement, "Principal": "*"} for statement in statements)
+
+
 def assume_role_policy(service: str, *, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """Trust `service` only when it acts for this account (guards against the confused deputy)."""
     return policy_json(

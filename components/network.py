@@ -15,12 +15,12 @@ import pulumi_awsx as awsx
 
 import components.aws_limits as aws_limits
 import components.checks as checks
+import components.iam as iam
 from components.checks import is_plain
 
 HTTPS = 443
 HTTP = 80
 WORLD_V4 = "0.0.0.0/0"
-WORLD_V6 = "::/0"
 # What tasks in private subnets reach without NAT (docs/aws-limits.md, Fargate networking).
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs")
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
@@ -49,6 +49,17 @@ class NetworkArgs:
     """The app's port: the only port the load balancer may reach tasks and hosts on (1024-65535). Default 8000."""
     listener_ports: Sequence[int] = (HTTPS, HTTP)
     """Ports the load balancer's group opens to the internet. Default (443, 80): HTTPS, and HTTP to redirect."""
+    # --- what the endpoints' policies name (with vpc_endpoints) ---
+    repository_arn: pulumi.Input[str] | None = None
+    """The ECR repository the tasks pull from: the only one the ecr.api/ecr.dkr endpoints serve. Default None:
+    those endpoints keep AWS's full-access policy."""
+    log_group_arn: pulumi.Input[str] | None = None
+    """The log group the tasks write to: the only one the logs endpoint serves. Default None: full access."""
+    counter_table_arn: pulumi.Input[str] | None = None
+    """The counter table: the only one the DynamoDB gateway serves. Default None: no DynamoDB endpoint."""
+    secret_arns: Sequence[pulumi.Input[str]] = ()
+    """The Secrets Manager secrets and SSM parameters the tasks read at start: secretsmanager and ssm endpoints
+    serve exactly these (the tasks have no other way out). Default: none, no such endpoints."""
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -134,19 +145,19 @@ class Network(pulumi.ComponentResource):
         alb_id = self.load_balancer_security_group.id
         app_id = self.app_security_group.id
 
+        # The load balancer is IPv4 only (ip_address_type "ipv4", pulumi-aws's default): ::/0 would open nothing
+        # it listens on, and would silently open it to the IPv6 internet once someone makes it dual-stack.
         for port in args.listener_ports:
-            for family, cidr in (("v4", WORLD_V4), ("v6", WORLD_V6)):
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-in-{port}-{family}",
-                    security_group_id=alb_id,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=cidr if family == "v4" else None,
-                    cidr_ipv6=cidr if family == "v6" else None,
-                    description="HTTPS from the internet" if port == HTTPS else "HTTP from the internet",
-                    opts=child,
-                )
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-alb-in-{port}-v4",
+                security_group_id=alb_id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=WORLD_V4,
+                description="HTTPS from the internet" if port == HTTPS else "HTTP from the internet",
+                opts=child,
+            )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-alb-out-app",
             security_group_id=alb_id,
@@ -167,19 +178,44 @@ class Network(pulumi.ComponentResource):
             description="App port from the load balancer",
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-app-out-https",
-            security_group_id=app_id,
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            cidr_ipv4=WORLD_V4,
-            description="HTTPS to AWS APIs (ECR, CloudWatch Logs, DynamoDB) through NAT or endpoints",
-            opts=child,
-        )
-
+        self.endpoint_security_group_id: pulumi.Output[str] | None = None
+        self.endpoint_prefix_list_ids: list[pulumi.Output[str]] = []
         if args.vpc_endpoints:
-            self._endpoints(name, args.region, vpc_cidr, child)
+            self._endpoints(name, args, vpc_cidr, child)
+            # With endpoints the tasks reach AWS through them only: the interface endpoints' group and the
+            # gateway endpoints' prefix lists on 443, nothing else (secrets then need their own endpoints).
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-app-out-endpoints",
+                security_group_id=app_id,
+                ip_protocol="tcp",
+                from_port=HTTPS,
+                to_port=HTTPS,
+                referenced_security_group_id=self.endpoint_security_group_id,
+                description="HTTPS to the interface endpoints (ECR, CloudWatch Logs, named secrets)",
+                opts=child,
+            )
+            for service, prefix_list in zip(self.gateway_services, self.endpoint_prefix_list_ids, strict=True):
+                aws.vpc.SecurityGroupEgressRule(
+                    f"{name}-app-out-{service}",
+                    security_group_id=app_id,
+                    ip_protocol="tcp",
+                    from_port=HTTPS,
+                    to_port=HTTPS,
+                    prefix_list_id=prefix_list,
+                    description=f"HTTPS to the {service} gateway endpoint's prefix list",
+                    opts=child,
+                )
+        else:
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-app-out-https",
+                security_group_id=app_id,
+                ip_protocol="tcp",
+                from_port=HTTPS,
+                to_port=HTTPS,
+                cidr_ipv4=WORLD_V4,
+                description="HTTPS to AWS APIs (ECR, CloudWatch Logs, DynamoDB) through NAT",
+                opts=child,
+            )
 
         self.load_balancer_security_group_id = alb_id
         self.app_security_group_id = app_id
@@ -194,9 +230,11 @@ class Network(pulumi.ComponentResource):
         )
 
     def _endpoints(
-        self, name: str, region: pulumi.Input[str], vpc_cidr: pulumi.Output[str], child: pulumi.ResourceOptions
+        self, name: str, args: NetworkArgs, vpc_cidr: pulumi.Output[str], child: pulumi.ResourceOptions
     ) -> None:
-        """Private routes to ECR, S3 (image layers), CloudWatch Logs and DynamoDB."""
+        """Private routes to ECR, S3 (image layers), CloudWatch Logs and DynamoDB, each with a policy naming
+        only this stack's repository, log group, table and ECR's layer bucket."""
+        region = args.region
         endpoint_group = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
             vpc_id=self.vpc_id,
@@ -214,7 +252,9 @@ class Network(pulumi.ComponentResource):
             description="HTTPS from the VPC",
             opts=child,
         )
-        for service in INTERFACE_ENDPOINTS:
+        self.endpoint_security_group_id = endpoint_group.id
+        policies = endpoint_policies(args)
+        for service in (*INTERFACE_ENDPOINTS, *secret_services(args.secret_arns)):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc_id,
@@ -223,17 +263,73 @@ class Network(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
                 security_group_ids=[endpoint_group.id],
+                policy=policies.get(service),
                 opts=child,
             )
         route_tables = aws.ec2.get_route_tables_output(
             vpc_id=self.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)
         ).ids
-        for service in GATEWAY_ENDPOINTS:
-            aws.ec2.VpcEndpoint(
+        # DynamoDB only for the counter table: without one nothing here calls it.
+        self.gateway_services = [s for s in GATEWAY_ENDPOINTS if s != "dynamodb" or args.counter_table_arn is not None]
+        for service in self.gateway_services:
+            endpoint = aws.ec2.VpcEndpoint(
                 f"{name}-{service}",
                 vpc_id=self.vpc_id,
                 service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=route_tables,
+                policy=policies[service],
                 opts=child,
             )
+            # The AWS-managed prefix list of the service's addresses the gateway routes (com.amazonaws.<region>.s3).
+            self.endpoint_prefix_list_ids.append(endpoint.prefix_list_id)
+
+
+def ecr_layer_bucket_arn(region: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The S3 bucket ECR serves image layers from: "Amazon ECR interface VPC endpoints (AWS PrivateLink)",
+    section "Create the Amazon S3 gateway endpoint", gives its minimum endpoint-policy resource as
+    `arn:aws:s3:::prod-<region>-starport-layer-bucket/*`."""
+    return pulumi.Output.from_input(region).apply(
+        lambda name: f"arn:{aws_limits.partition_of(name)}:s3:::prod-{name}-starport-layer-bucket/*"
+    )
+
+
+def secret_services(secret_arns: Sequence[pulumi.Input[str]]) -> tuple[str, ...]:
+    """The endpoints the named secrets need: secretsmanager for secrets, ssm for parameters (both for an ARN
+    not known yet)."""
+    found = set()
+    for arn in secret_arns:
+        known = isinstance(arn, str)
+        if not known or ":secretsmanager:" in arn:
+            found.add("secretsmanager")
+        if not known or ":ssm:" in arn:
+            found.add("ssm")
+    return tuple(sorted(found))
+
+
+def endpoint_policies(args: NetworkArgs) -> dict[str, pulumi.Output[str]]:
+    """Each endpoint's policy: only this stack's repository (ecr.api, ecr.dkr), log group (logs), table
+    (dynamodb) and ECR's layer bucket (s3). A service whose resource is not given keeps AWS's default."""
+    policies = {
+        "s3": iam.endpoint_policy(
+            [
+                {
+                    "Sid": "EcrImageLayers",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": ecr_layer_bucket_arn(args.region),
+                }
+            ]
+        )
+    }
+    if args.repository_arn is not None:
+        ecr = iam.endpoint_policy(iam.ecr_pull_statements(args.repository_arn))
+        policies.update({"ecr.api": ecr, "ecr.dkr": ecr})
+    if args.log_group_arn is not None:
+        policies["logs"] = iam.endpoint_policy(iam.log_write_statements(args.log_group_arn))
+    if args.secret_arns:
+        secrets = iam.endpoint_policy(iam.secret_read_statements(list(args.secret_arns)))
+        policies.update({"secretsmanager": secrets, "ssm": secrets})
+    if args.counter_table_arn is not None:
+        policies["dynamodb"] = iam.endpoint_policy(iam.counter_table_statements(args.counter_table_arn))
+    return policies

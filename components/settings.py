@@ -24,6 +24,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import config as runtime_config
 
 import components.aws_limits as aws_limits
 import components.checks as checks
@@ -39,7 +40,15 @@ PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 NAMESPACE = "shipshape"
 # The longest physical name built from the stack prefix is the load balancer's `<prefix>-alb` (32 at most).
 MAX_PREFIX = aws_limits.LOAD_BALANCER_NAME_LENGTH - len("-alb")
-OPTIONAL_STRINGS = ("existingVpcId", "repositoryName", "repositoryKmsKeyArn", "logKmsKeyArn", "certificateArn")
+OPTIONAL_STRINGS = (
+    "existingVpcId",
+    "repositoryName",
+    "repositoryKmsKeyArn",
+    "logKmsKeyArn",
+    "certificateArn",
+    "domainName",
+    "hostedZoneId",
+)
 REGION_KEY = "aws:region"
 
 
@@ -88,7 +97,7 @@ class Settings:
 
     @property
     def https(self) -> bool:
-        return self["certificateArn"] is not None
+        return self["certificateArn"] is not None or self["domainName"] is not None
 
     @property
     def counter_table_enabled(self) -> bool:
@@ -115,9 +124,18 @@ class Settings:
             shown = "[secret]" if key in self.secret_keys else _show(error.value)
             raise SettingsError([f"{where} = {shown}: {error.reason}"]) from None
 
-    def to_network_args(self) -> NetworkArgs:
+    @property
+    def log_group_name(self) -> str:
+        return f"/{self.project}/{self.stack}/web"
+
+    def to_network_args(self, **wiring: Any) -> NetworkArgs:
+        """The network's Args; `wiring` names what the endpoints' policies allow (repository_arn, log_group_arn,
+        counter_table_arn)."""
         ports = (HTTPS, HTTP) if self.https else (HTTP,)
-        return self._build(NetworkArgs, region=self.region, listener_ports=ports)
+        secrets = self["secrets"] if isinstance(self["secrets"], Mapping) else {}
+        hidden = "secrets" in self.secret_keys
+        arns = [pulumi.Output.secret(arn) if hidden else arn for arn in secrets.values()]
+        return self._build(NetworkArgs, region=self.region, listener_ports=ports, secret_arns=arns, **wiring)
 
     def to_repository_args(self) -> RepositoryArgs:
         # Physical names carry the stack: dev and prod in one account must not share a repository (a
@@ -139,7 +157,7 @@ class Settings:
             WebServiceArgs,
             region=self.region,
             load_balancer_name=f"{self.prefix}-alb",
-            log_group_name=f"/{self.project}/{self.stack}/web",
+            log_group_name=self.log_group_name,
             task_family=f"{self.prefix}-web",
             **wiring,
         )
@@ -152,12 +170,38 @@ class Settings:
 def load_settings() -> Settings:
     """Read the running stack's configuration; raises SettingsError listing every bad key."""
     config = pulumi.Config(NAMESPACE)
-    raw = {key: config.get(key) for key in declarations()}
+    raw = {key: config.get(key) for key in [*declarations(), *_keys_set()]}
     secret = {key for key in raw if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")}
     region = pulumi.Config("aws").get("region")
-    return parse_settings(
+    settings = parse_settings(
         raw, project=pulumi.get_project(), stack=pulumi.get_stack(), region=region, secret_keys=secret
     )
+    if not pulumi.runtime.is_dry_run():
+        refuse_documentation_values(settings)
+    return settings
+
+
+def refuse_documentation_values(settings: Settings) -> None:
+    """A real deployment (`pulumi up`, not a preview) cannot use AWS's documentation account or the RFC 2606
+    documentation domains: previews and preflight accept them, so stack files can show a complete shape."""
+    problems = []
+    for key, value in settings.values.items():
+        if key in settings.secret_keys:
+            continue
+        texts = list(value.values()) if isinstance(value, Mapping) else value
+        if value is not None and (reason := aws_limits.documentation_value(texts)) is not None:
+            problems.append(f"{NAMESPACE}:{key} = {_show(value)}: {reason} before `pulumi up`")
+    if problems:
+        raise SettingsError(problems)
+
+
+def _keys_set() -> list[str]:
+    """Every key of this project's namespace the stack sets, declared or not: the CLI passes undeclared keys on
+    unchecked, so a misspelt key is reported here. The CLI hands the program its config in PULUMI_CONFIG
+    (pulumi-language-python); preflight and the SDK's test mocks set it in-process (set_all_config)."""
+    present = {**pulumi.runtime.get_config_env(), **runtime_config.CONFIG.get()}
+    names = (key.split(":")[-1] for key in present if key.startswith(f"{NAMESPACE}:"))
+    return sorted(set(names))
 
 
 def parse_settings(

@@ -29,8 +29,14 @@ class WebServiceArgs:
     image: pulumi.Input[str]
     """The image to run, best pinned by digest (`repository@sha256:...`). Required."""
     certificate_arn: pulumi.Input[str] | None
-    """ACM certificate of the HTTPS listener (port 80 then only redirects). Required: None serves plain HTTP,
-    which allow_http_without_certificate must then allow explicitly."""
+    """ACM certificate of the HTTPS listener (port 80 then only redirects), brought by you. Required: None
+    issues one for domain_name, or serves plain HTTP, which allow_http_without_certificate must then allow."""
+    domain_name: str | None = None
+    """The site's DNS name: the service issues a DNS-validated ACM certificate for it (validation records in
+    hosted_zone_id) and points an alias A record at the load balancer, as AWS Copilot does. Not with
+    certificate_arn. Default None."""
+    hosted_zone_id: pulumi.Input[str] | None = None
+    """The Route 53 public hosted zone holding domain_name; given with it. Default None."""
     # --- the task ---
     architecture: str = "x86_64"
     """`x86_64` or `arm64`; the image must be built for the same platform. Default x86_64."""
@@ -114,7 +120,7 @@ class WebServiceArgs:
 
     @property
     def https(self) -> bool:
-        return self.certificate_arn is not None
+        return self.certificate_arn is not None or self.domain_name is not None
 
 
 def validate_web_service_args(args: WebServiceArgs) -> None:
@@ -131,6 +137,8 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
             "log_retention_days": aws_limits.log_retention,
             "log_kms_key_arn": aws_limits.kms_key_arn,
             "certificate_arn": aws_limits.acm_certificate_arn,
+            "domain_name": aws_limits.domain_name,
+            "hosted_zone_id": aws_limits.hosted_zone_id,
             "capacity_provider": aws_limits.capacity_provider,
             "min_count": aws_limits.task_count,
             "max_count": checks.at_least(args.min_count, "min_count"),
@@ -152,10 +160,20 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
     checks.check(owner, "secrets", args.secrets, container.secrets(RESERVED_ENVIRONMENT))
     checks.check(owner, "secrets", args.secrets, container.not_in_environment(args.environment))
     # None is the failing value here, which `check` would skip as "not given".
-    reason = aws_limits.certificate_or_http(args.allow_http_without_certificate)(args.certificate_arn)
+    reason = aws_limits.certificate_or_http(args.allow_http_without_certificate, args.domain_name)(
+        args.certificate_arn
+    ) or aws_limits.one_certificate_source(args.domain_name)(args.certificate_arn)
     if reason is not None:
-        raise checks.ArgsError(owner, "certificate_arn", None, reason)
+        raise checks.ArgsError(owner, "certificate_arn", _shown(args.certificate_arn), reason)
+    zone_rule = aws_limits.together_with(args.domain_name, "domain_name", "hosted_zone_id")
+    if (reason := zone_rule(args.hosted_zone_id)) is not None:
+        raise checks.ArgsError(owner, "hosted_zone_id", _shown(args.hosted_zone_id), reason)
     if (args.counter_table_name is None) != (args.counter_table_arn is None):
         raise checks.ArgsError(
             owner, "counter_table_arn", args.counter_table_arn, "counter_table_name and counter_table_arn go together"
         )
+
+
+def _shown(value: object) -> object:
+    """The value an error may show: a plain one, not an Output's repr."""
+    return value if checks.is_plain(value) else None

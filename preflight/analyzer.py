@@ -107,6 +107,7 @@ class PolicyPack:
         self._stderr: list[bytes] = []
         self._first_line: queue.Queue[bytes] = queue.Queue()
         self._stderr_reader: threading.Thread | None = None
+        self._port: int | None = None
 
     def __enter__(self) -> PolicyPack:
         self.start()
@@ -149,8 +150,32 @@ class PolicyPack:
         self._stderr_reader.start()
         threading.Thread(target=lambda: self._first_line.put(process.stdout.readline()), daemon=True).start()
 
+    def port(self, timeout: float = START_TIMEOUT_SECONDS) -> int:
+        """Wait for the launched pack's port (its first line on stdout), without opening a channel: a
+        process that forks (`preflight --watch`) must have no gRPC channel of its own."""
+        if self._port is None:
+            self._port = self._read_port(timeout)
+        return self._port
+
     def connect(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        """Wait for the launched pack's port (its first line on stdout) and open the channel."""
+        """Wait for the launched pack's port and open the channel."""
+        port = self.port(timeout)
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=CHANNEL_OPTIONS)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            self.stop()
+            raise AnalyzerError(f"policy pack in {self.pack_dir} did not accept connections on port {port}") from None
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+
+    def disconnect(self) -> None:
+        """Close the channel and leave the pack running (it serves the next connection)."""
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        self.stub = None
+
+    def _read_port(self, timeout: float) -> int:
         process = self.process
         if process is None:
             raise AnalyzerError("the policy pack is not launched")
@@ -173,15 +198,7 @@ class PolicyPack:
             )
             self.stop()
             raise AnalyzerError(message)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{int(first)}", options=CHANNEL_OPTIONS)
-        try:
-            grpc.channel_ready_future(self.channel).result(timeout=timeout)
-        except grpc.FutureTimeoutError:
-            self.stop()
-            raise AnalyzerError(
-                f"policy pack in {self.pack_dir} did not accept connections on port {int(first)}"
-            ) from None
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return int(first)
 
     def _stderr_tail(self, lines: int = 40) -> str:
         if self._stderr_reader is not None and self.process is not None and self.process.poll() is not None:
@@ -191,9 +208,7 @@ class PolicyPack:
 
     def stop(self) -> None:
         """Close the channel and end the pack: SIGINT (its server's own clean stop), then terminate."""
-        if self.channel is not None:
-            self.channel.close()
-            self.channel = None
+        self.disconnect()
         process, self.process = self.process, None
         if process is None:
             return

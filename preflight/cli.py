@@ -97,7 +97,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline", type=Path, help="a previous JSON report to diff the plan and verdicts against")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep the SDKs imported and the pack running; preview again whenever a project file changes",
+    )
+    parser.add_argument(
+        "--watch-interval", type=float, default=0.1, help="seconds between checks for changed files; default 0.1"
+    )
+    args = parser.parse_args(argv)
+    if args.watch_interval <= 0:
+        parser.error("--watch-interval must be positive")
+    return args
 
 
 def fail(message: str) -> int:
@@ -108,8 +119,17 @@ def fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run preflight and return its exit code (0, 1 or 2); callable in-process."""
     args = parse_args(argv)
+    if args.watch:
+        from preflight.watch import watch
+
+        return watch(args)
+    return execute(args)
+
+
+def execute(args: argparse.Namespace, pack: PolicyPack | None = None) -> int:
+    """One preview with its errors reported as exit 2; `pack`, when given, is a running pack to use."""
     try:
-        return run(args)
+        return run(args, pack)
     except (ConfigError, ProgramError, PolicyConfigError, AnalyzerError) as error:
         if args.debug:
             traceback.print_exc()
@@ -181,7 +201,23 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def run(args: argparse.Namespace) -> int:
+def children_peak_rss_bytes() -> int:
+    """The peak resident memory of the largest child this process has reaped (here, the policy pack)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB"
+
+
+def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
+    """One preview. A `shared` pack (launched by `--watch`) is connected to and left running; otherwise
+    the run launches its own and stops it."""
     progress = Progress(args.quiet)
     started = time.perf_counter()
     project_dir = args.project_dir.resolve()
@@ -192,10 +228,11 @@ def run(args: argparse.Namespace) -> int:
     baseline = _read_json(args.baseline) if args.baseline else None
 
     config = load_config(project_dir, stack, args.program)
-    pack = PolicyPack(
+    pack = shared or PolicyPack(
         pack_dir, project=config.project, stack=config.stack, config=config.values, secret_keys=config.secret_keys
     )
-    pack.launch()
+    if shared is None:
+        pack.launch()
     try:
         # A bad policy config is reported before the program runs. With the pack's rule list from an earlier
         # run of the same pack source, a config it accepts lets the pack start while the program records;
@@ -244,10 +281,13 @@ def run(args: argparse.Namespace) -> int:
 
         diagnostics = pack.analyze(recording.resources, progress=analyzing)
     except BaseException:
-        pack.stop()
+        pack.disconnect() if shared else pack.stop()
         raise
-    # The pack has answered everything: SIGTERM now, and it exits while the report is rendered.
-    _terminate(pack)
+    if shared:
+        pack.disconnect()
+    else:
+        # The pack has answered everything: SIGTERM now, and it exits while the report is rendered.
+        _terminate(pack)
     report = Report(
         project=recording.project,
         stack=recording.stack,
@@ -275,8 +315,12 @@ def run(args: argparse.Namespace) -> int:
         progress(f"wrote {', '.join(_display(p) for p in written)}")
     sys.stdout.write(render(report, args.format, diff=diff))
     sys.stdout.flush()
-    pack.stop()  # reaps the pack, which had its SIGTERM while the report was rendered
-    progress(f"done: exit {report.exit_code}")
+    if not shared:
+        pack.stop()  # reaps the pack, which had its SIGTERM while the report was rendered
+        memory = f"peak RSS {_mib(report.peak_rss_bytes)}, pack {_mib(children_peak_rss_bytes())}"
+        progress(f"done: exit {report.exit_code}; {memory}")
+    else:
+        progress(f"done: exit {report.exit_code}")
     return report.exit_code
 
 

@@ -259,11 +259,29 @@ class StackMocks(pulumi.runtime.Mocks):
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             resource_id = f"vpce-{hex17}"
             out.update(arn=f"arn:{PARTITION}:ec2:{region}:{account}:vpc-endpoint/{resource_id}")
+            # A gateway endpoint's service has an AWS-managed prefix list (`pl-` and 8 hex digits, e.g. S3's
+            # pl-6da54004); terraform-provider-aws's vpc_endpoint leaves prefix_list_id empty for the others.
+            gateway = inputs.get("vpcEndpointType") == "Gateway"
+            out.update(prefixListId=f"pl-{_sha1(str(inputs.get('serviceName')), 8)}" if gateway else "")
         elif typ == "aws:acm/certificate:Certificate":
             digits = _sha256(urn, 32)
             certificate = as_uuid(digits)
-            out.update(arn=f"arn:{PARTITION}:acm:{region}:{account}:certificate/{certificate}")
+            out.update(
+                arn=f"arn:{PARTITION}:acm:{region}:{account}:certificate/{certificate}",
+                domainValidationOptions=_dns_validation_options(inputs),
+                status="PENDING_VALIDATION",
+            )
             resource_id = out["arn"]
+        elif typ == "aws:route53/record:Record":
+            # terraform-provider-aws route53 record: id `<zone>_<name>_<type>`, fqdn the name without its dot.
+            record_name = (_known_str(inputs.get("name")) or physical).rstrip(".").lower()
+            zone = _known_str(inputs.get("zoneId")) or "Z0000000000000000000"
+            resource_id = f"{zone}_{record_name}_{_known_str(inputs.get('type')) or 'A'}"
+            out = {"name": record_name, "fqdn": record_name}
+        elif typ == "aws:acm/certificateValidation:CertificateValidation":
+            # The provider's id is the certificate's issue time; the ARN is the input, echoed once issued.
+            resource_id = "2030-01-01 00:00:00 +0000 UTC"
+            out = {}
         # Every other output the provider computes, from the SDK's own declaration of the type.
         for key, value in self.placeholders.resource_outputs(typ, physical, urn, inputs).items():
             if key not in out and key not in inputs:
@@ -280,3 +298,23 @@ class StackMocks(pulumi.runtime.Mocks):
         if answer is None:
             raise UnknownInvokeError(args.token)
         return answer
+
+
+def _dns_validation_options(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One option per name on the certificate, shaped as ACM's DescribeCertificate DomainValidationOptions
+    (ResourceRecord: a CNAME `_<token>.<name>.` -> `_<token>.<token>.acm-validations.aws.`, the shapes of
+    ACM's "DNS validation" user guide page) and as terraform-provider-aws flattens them."""
+    names = [_known_str(inputs.get("domainName"))]
+    names += [_known_str(name) for name in inputs.get("subjectAlternativeNames") or []]
+    options = []
+    for name in dict.fromkeys(n for n in names if n):
+        token = _sha1(name, 32)
+        options.append(
+            {
+                "domainName": name,
+                "resourceRecordName": f"_{token}.{name.removeprefix('*.')}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_sha256(name, 32)}.{token[:10]}.acm-validations.aws.",
+            }
+        )
+    return options

@@ -1,10 +1,26 @@
-"""Stack configuration loaded the way the Pulumi CLI loads it: Pulumi.yaml declarations and defaults,
-then Pulumi.<stack>.yaml values, handed to the program as the strings the CLI would pass.
+"""Stack configuration loaded the way the Pulumi CLI loads it: Pulumi.yaml's declarations, defaults and values,
+then Pulumi.<stack>.yaml's values, handed to the program as the strings the CLI would pass.
 
-The type rules are the CLI's, kept in preflight/config_types.py (shared with the program's settings). Where the CLI
-stops at the first bad key, this lists every problem at once. One deliberate difference: a project key
-the stack file sets but Pulumi.yaml does not declare is an error here (a typo would otherwise be
-silently ignored by the program).
+What the CLI does (pulumi/pulumi, sdk/go/common/workspace/):
+- Pulumi.yaml (loaders.go): read with yaml.v2, checked against the JSON schema project.json (a config entry is a
+  string, integer, boolean or list short-hand, or a declaration with only `type`, `items`, `description`,
+  `secret`, `default`, `value`), short-hand rewritten (RewriteShorthandConfigValues: a project key's short-hand
+  is its `default`, another namespace's is its `value`), then `Project.Validate` (project.go): no `default`
+  with `value`; an `array` needs `items`; a typed default must match its type (ValidateConfigValue); a key of
+  another namespace takes only `value`. `type` is optional: an untyped declaration is never type-checked.
+  A `config:` that is a string is the old spelling of `stackConfigDir`, where the stack files live.
+- Pulumi.<stack>.yaml: keys are `<namespace>:<name>` (or `<namespace>:config:<name>`, resource/config/key.go);
+  a scalar is kept as its text, `{secure: ...}` is a secret, lists and maps become JSON
+  (resource/config/value.go). Keys Pulumi.yaml does not declare pass through unchecked, as the CLI passes
+  them (most projects declare none).
+- Merging (config.go, ValidateStackConfigAndMergeProjectConfig): a declared key the stack does not set takes
+  its default or value (Go's `%v` of a scalar, JSON of anything else); a project key with neither is missing;
+  a typed key the stack sets must match its type, and be `secure:` when declared secret.
+
+Where the CLI stops at the first problem, this lists every problem at once. Beyond the CLI, the file bounds of
+preflight/config_types.py apply, keys given twice are refused, and a plain scalar that YAML 1.1 and 1.2 read
+differently is refused with advice where a typed declaration checks it. A misspelt key of a project is the
+program's to report (this project's components/settings.py checks its own namespace), as it is under the CLI.
 """
 
 from __future__ import annotations
@@ -16,24 +32,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from preflight.config_types import (
     MAX_CONFIG_CHARS,
     MAX_VALUE_CHARS,
     SECRET_PLACEHOLDER,
     TYPES,
     YamlError,
+    ambiguities,
+    go_json,
+    go_text,
+    mapping,
     read_yaml,
+    scalar_text,
     to_cli_string,
     type_matches,
     type_name,
+    v2_value,
+    value_matches,
 )
 
 __all__ = ["SECRET_PLACEHOLDER", "ConfigError", "ConfigValueError", "StackConfig", "load_stack_config", "type_matches"]
 DEFAULT_REGION = "us-east-1"
+ATTRIBUTES = ("type", "items", "description", "secret", "default", "value")
+"""What a declaration may hold (configTypeDeclaration in project.json, additionalProperties false)."""
 
 
 class ConfigError(Exception):
-    """The project or stack file is missing, unreadable, or sets keys the project does not accept."""
+    """The project or stack file is missing, unreadable, or declares config the CLI refuses."""
 
 
 class ConfigValueError(ConfigError):
@@ -74,133 +101,240 @@ class StackConfig:
 
 @dataclass(frozen=True)
 class _Declaration:
-    type: str
-    items: dict[str, Any] | None
+    type: str | None
+    """None for an untyped declaration, whose stack values the CLI does not check."""
+    items: Mapping[str, Any] | None
     secret: bool
 
     @property
     def type_name(self) -> str:
-        return type_name(self.type, self.items)
+        return type_name(str(self.type), self.items)
 
 
-def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
-    """The file as the CLI reads it; what it would read ambiguously is added to `problems`."""
+@dataclass(frozen=True)
+class _Given:
+    """A value the stack sets: what the CLI's type check sees, what the program receives, how to show it."""
+
+    content: Any
+    """The scalar's text, or the list or map as yaml.v2 read it (secrets still `{secure: ...}`)."""
+    program: str
+    secure: bool
+    shown: str
+    node: yaml.Node | None = None
+
+
+@dataclass(frozen=True)
+class _Project:
+    name: str
+    declared: dict[str, _Declaration]
+    """Project keys Pulumi.yaml declares, namespaced."""
+    fallbacks: dict[str, Any]
+    """Namespaced key -> the default or value Pulumi.yaml gives, as yaml.v2 read it."""
+    stack_dir: Path
+
+
+def _read(path: Path) -> tuple[yaml.Node | None, list[str]]:
+    """The file's node tree as the CLI reads it, and the keys it gives twice."""
     if not path.is_file():
         raise ConfigError(f"{path.name}: no such file in {path.parent}")
     try:
         # utf-8-sig: the CLI strips a byte-order mark (readFileStripUTF8BOM in workspace/loaders.go).
-        document, found = read_yaml(path.read_text(encoding="utf-8-sig"), path.name)
-    except (YamlError, UnicodeDecodeError) as error:
-        raise ConfigError(str(error) if isinstance(error, YamlError) else f"{path.name}: not UTF-8 text") from None
-    problems.extend(found)
-    if document is None:
-        return {}
+        return read_yaml(path.read_text(encoding="utf-8-sig"), path.name)
+    except YamlError as error:
+        raise ConfigError(str(error)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path.name}: not UTF-8 text") from None
+
+
+def parse_key(key: str) -> str | None:
+    """`ns:name`, or the old `ns:config:name`, as `ns:name`; None when the CLI cannot parse it (config.ParseKey)."""
+    parts = key.split(":")
+    if len(parts) == 2:
+        return key
+    if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
+        return f"{parts[0]}:{parts[2]}"
+    return None
+
+
+def _items_problem(items: Any) -> str | None:
+    """What is wrong with an `items` declaration (configItemsType in project.json), or None."""
+    if not isinstance(items, Mapping) or items.get("type") not in TYPES:
+        return f"`items` needs a `type` (one of {', '.join(TYPES)})"
+    if items["type"] == "array":
+        return _items_problem(items.get("items"))
+    return None
+
+
+def _declaration_problems(key: str, spec: Mapping[str, Any], own: bool) -> list[str]:
+    """Project.json's configTypeDeclaration and Project.Validate's rules for one declaration."""
+    problems = []
+    for attribute in spec:
+        if attribute not in ATTRIBUTES:
+            close = difflib.get_close_matches(str(attribute), ATTRIBUTES, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"allowed: {', '.join(ATTRIBUTES)}"
+            problems.append(f"{key}: `{attribute}` is not allowed in a declaration; {hint}")
+    kind, default, value = spec.get("type"), spec.get("default"), spec.get("value")
+    if kind is not None and kind not in TYPES:
+        problems.append(f"{key}: type {_show(kind)} is not one of {', '.join(TYPES)}")
+    if not isinstance(spec.get("secret", False), bool):
+        problems.append(f"{key}: `secret` must be true or false")
+    if default is not None and value is not None:
+        problems.append(f"{key}: give `default` or `value`, not both")
+    if not own:
+        if kind is not None or default is not None:
+            problems.append(f"{key}: a key of another namespace takes only `value` (no type or default)")
+        elif value is None:
+            problems.append(f"{key}: a key of another namespace must give a `value`")
+    elif kind == "array" and (reason := _items_problem(spec.get("items"))) is not None:
+        problems.append(f"{key}: an array's {reason}")
+    elif kind in TYPES and default is not None and not value_matches(kind, spec.get("items"), default):
+        problems.append(f"{key}: default {_show(default)} is not of type {type_name(kind, spec.get('items'))}")
+    return problems
+
+
+def _load_project(project_dir: Path) -> _Project:
+    node, problems = _read(project_dir / "Pulumi.yaml")
+    document = v2_value(node) if node is not None else None
     if not isinstance(document, dict):
-        raise ConfigError(f"{path.name}: expected a mapping at the top level, found {type(document).__name__}")
-    return document
-
-
-def _declarations(project: str, config: Mapping[str, Any]) -> tuple[dict[str, _Declaration], dict[str, Any], list[str]]:
-    """Declared project keys, the values Pulumi.yaml gives (defaults and other namespaces), problems."""
+        raise ConfigError("Pulumi.yaml: expected a mapping at the top level")
+    name = document.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError("Pulumi.yaml: `name` is missing")
+    config, stack_dir = document.get("config"), document.get("stackConfigDir")
+    if isinstance(config, str):  # the old spelling of stackConfigDir (RewriteConfigPathIntoStackConfigDir)
+        if stack_dir is not None:
+            raise ConfigError("Pulumi.yaml: give `stackConfigDir` only, not also a `config` path")
+        config, stack_dir = None, config
+    if not isinstance(config, Mapping | None) or not isinstance(stack_dir, str | None):
+        raise ConfigError("Pulumi.yaml: `config` must be a mapping of keys to values or declarations")
     declared: dict[str, _Declaration] = {}
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for key, spec in config.items():
-        namespace, _, bare = str(key).rpartition(":")
-        if namespace and namespace != project:
-            # Another namespace (aws:region): one value for every stack, plain or as {value: ...}.
-            values[key] = spec.get("value") if isinstance(spec, Mapping) else spec
+    fallbacks: dict[str, Any] = {}
+    for key, spec in (config or {}).items():
+        own = ":" not in key or key.startswith(f"{name}:")
+        full = f"{name}:{key}" if ":" not in key else parse_key(key)
+        if full is None:
+            problems.append(f"{key}: not a config key (keys are `<namespace>:<name>`, or a bare name)")
             continue
-        full = f"{project}:{bare}"
-        if not isinstance(spec, Mapping) or spec.get("type") not in TYPES:
-            problems.append(f"{full}: declare a type (one of {', '.join(TYPES)})")
+        if isinstance(spec, str | int | list):
+            spec = {"default": spec} if own else {"value": spec}  # short-hand (RewriteShorthandConfigValues)
+        elif not isinstance(spec, Mapping):
+            problems.append(f"{key}: expected a string, integer, boolean or list, or a declaration; got {_show(spec)}")
             continue
-        if spec["type"] == "array" and not isinstance(spec.get("items"), Mapping):
-            problems.append(f"{full}: an array needs `items` with a type")
+        found = _declaration_problems(full if own else key, spec, own)
+        problems.extend(found)
+        if found:
             continue
-        declaration = _Declaration(spec["type"], spec.get("items"), bool(spec.get("secret", False)))
-        declared[full] = declaration
-        if "default" in spec:
-            if not type_matches(declaration.type, declaration.items, spec["default"]):
-                problems.append(f"{full}: default {_show(spec['default'])} is not of type {declaration.type_name}")
-            values[full] = spec["default"]
-    return declared, values, problems
+        if own:
+            declared[full] = _Declaration(spec.get("type"), spec.get("items"), bool(spec.get("secret", False)))
+        fallback = spec.get("default") if spec.get("default") is not None else spec.get("value")
+        if fallback is not None:
+            fallbacks[full] = fallback
+    if problems:
+        raise ConfigError("Pulumi.yaml: invalid config:\n  " + "\n  ".join(problems))
+    return _Project(name, declared, fallbacks, project_dir / (stack_dir or ""))
+
+
+def _secure_text(value: Any) -> bool:
+    """`{secure: <text>}`: a secret (isSecureValue in resource/config/value.go)."""
+    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("secure"), str)
+
+
+def _has_secure(value: Any) -> bool:
+    if _secure_text(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_secure(item) for item in value.values())
+    return isinstance(value, list) and any(_has_secure(item) for item in value)
+
+
+def _plain(value: Any) -> Any:
+    """A structured value with each secret replaced by the placeholder (preflight cannot decrypt it)."""
+    if _secure_text(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return [_plain(item) for item in value] if isinstance(value, list) else value
+
+
+def _given(content: Any, shown: str, node: yaml.Node | None = None) -> _Given:
+    if isinstance(content, str):
+        return _Given(content, content, False, shown, node)
+    if _secure_text(content):
+        return _Given(content, SECRET_PLACEHOLDER, True, "[secret]", node)
+    return _Given(content, go_json(_plain(content)), _has_secure(content), shown, node)
+
+
+def _stack_values(path: Path, project: str, problems: list[str]) -> dict[str, _Given]:
+    node, duplicates = _read(path)
+    problems.extend(duplicates)
+    top = mapping(node) if node is not None else []
+    if top is None:
+        raise ConfigError(f"{path.name}: expected a mapping at the top level")
+    config_node = next((value for key, value in top if scalar_text(key) == "config"), None)
+    pairs = mapping(config_node) if config_node is not None and scalar_text(config_node) != "" else []
+    if pairs is None:
+        raise ConfigError(f"{path.name}: `config` must be a mapping of namespaced keys to values")
+    given: dict[str, _Given] = {}
+    for key_node, value_node in pairs:
+        name = go_text(v2_value(key_node))
+        key = parse_key(name)
+        if key is None:
+            problems.append(f"{name}: stack config keys need a namespace, e.g. {project}:{name}")
+            continue
+        text, value = scalar_text(value_node), v2_value(value_node)
+        # Shown as written: `True` stays `True`, text in quotes.
+        shown = text if text is not None and not isinstance(value, str | None) else _show(value)
+        try:
+            given[key] = _given(text if text is not None else value, shown, value_node)
+        except ValueError as error:  # NaN or an infinity in a list or map: Go's json.Marshal refuses it
+            problems.append(f"{key}: cannot be passed to the program ({error})")
+    return given
 
 
 def load_stack_config(project_dir: Path, stack: str, overrides: Mapping[str, Any] | None = None) -> StackConfig:
     """Pulumi.yaml + Pulumi.<stack>.yaml (+ `overrides`, namespaced or bare project keys, as if they were
     in the stack file) -> the config map the program gets. Every problem is reported in one ConfigError
     (a ConfigValueError when the files could be read and only values are refused)."""
-    project_dir = Path(project_dir)
-    problems: list[str] = []
-    project_file = _read_yaml(project_dir / "Pulumi.yaml", problems)
-    project = project_file.get("name")
-    if not isinstance(project, str) or not project:
-        raise ConfigError("Pulumi.yaml: `name` is missing")
-    project_config = project_file.get("config") or {}
-    if not isinstance(project_config, Mapping):
-        raise ConfigError("Pulumi.yaml: `config` must be a mapping of keys to declarations")
-    declared, values, declaration_problems = _declarations(project, project_config)
-    if problems or declaration_problems:
-        raise ConfigError(
-            "Pulumi.yaml: invalid config declarations:\n  " + "\n  ".join(problems + declaration_problems)
-        )
-
+    project = _load_project(Path(project_dir))
     stack_name = f"Pulumi.{stack}.yaml"
-    stack_config = _read_yaml(project_dir / stack_name, problems).get("config") or {}
-    # A key whose value YAML readers disagree on is reported once, with that advice, not also as a type error.
-    ambiguous = {problem.split(" (line ", 1)[0] for problem in problems if " (line " in problem}
-    if not isinstance(stack_config, Mapping):
-        raise ConfigError(f"{stack_name}: `config` must be a mapping of namespaced keys to values")
-    given: dict[str, Any] = {}
-    for key, value in stack_config.items():
-        if ":" not in str(key):
-            problems.append(f"{key}: stack config keys need a namespace, e.g. {project}:{key}")
-            continue
-        given[str(key)] = value
+    problems: list[str] = []
+    given = _stack_values(project.stack_dir / stack_name, project.name, problems)
     for key, value in (overrides or {}).items():
-        given[key if ":" in key else f"{project}:{key}"] = value
+        full = key if ":" in key else f"{project.name}:{key}"
+        given[full] = _given(value if isinstance(value, list | dict) else to_cli_string(value), _show(value))
 
-    secret_keys: set[str] = set()
-    for key, value in given.items():
-        declaration = declared.get(key)
-        if key.startswith(f"{project}:") and declaration is None:
-            problems.append(
-                f"{key}: not declared in Pulumi.yaml{_did_you_mean(key, declared)} (the Pulumi CLI only warns; "
-                "preflight refuses it so a misspelt key cannot pass unnoticed)"
-            )
-            continue
-        if isinstance(value, Mapping) and set(value) == {"secure"}:
-            secret_keys.add(key)
-            values[key] = SECRET_PLACEHOLDER
-            continue
-        if declaration is not None and declaration.secret:
-            problems.append(f"{key}: declared secret, so set it with `pulumi config set --secret`")
-            continue
-        values[key] = value
-        if (
-            key not in ambiguous
-            and declaration is not None
-            and not type_matches(declaration.type, declaration.items, value)
-        ):
-            problems.append(f"{key} = {_show(value)}: expected {declaration.type_name}")
-
-    missing = sorted(key for key in declared if key not in values)
-    problems.extend(f"{key}: required (no default in Pulumi.yaml) but not set" for key in missing)
-    strings = {key: to_cli_string(value) for key, value in values.items() if value is not None}
-    problems.extend(_size_problems(strings))
-    config = StackConfig(project=project, stack=stack, values=strings, secret_keys=frozenset(secret_keys))
+    values = {key: to_cli_string(value) for key, value in project.fallbacks.items() if key not in given}
+    values.update({key: value.program for key, value in given.items()})
+    for key, declaration in project.declared.items():
+        if key not in given:
+            if key not in values:
+                problems.append(f"{key}: required (no default in Pulumi.yaml) but not set")
+        elif declaration.type is not None:
+            problems.extend(_type_problems(key, declaration, given[key]))
+    problems.extend(_size_problems(values))
+    secret_keys = frozenset(key for key, value in given.items() if value.secure)
+    config = StackConfig(project=project.name, stack=stack, values=values, secret_keys=secret_keys)
     if problems:
         raise ConfigValueError(stack_name, problems, config)
     return config
 
 
-def _did_you_mean(key: str, declared: Mapping[str, Any]) -> str:
-    namespace, _, bare = key.rpartition(":")
-    names = {name.rpartition(":")[2]: name for name in declared}
-    folded = {name.lower(): name for name in names}
-    close = [folded[bare.lower()]] if bare.lower() in folded else difflib.get_close_matches(bare, names, n=1)
-    return f"; did you mean {namespace}:{close[0]}?" if close else ""
+def _type_problems(key: str, declaration: _Declaration, value: _Given) -> list[str]:
+    """The CLI's DefaultStackConfigValidator (workspace/config.go) for a typed key the stack sets, with advice
+    first where YAML readers disagree on what was written."""
+    if value.secure:
+        return []  # checked once decrypted, which preflight cannot do: the program's settings explain it
+    if declaration.secret:
+        return [f"{key}: declared secret, so set it with `pulumi config set --secret`"]
+    found = ambiguities(value.node) if value.node is not None else []
+    if found:
+        return [f"{key} (line {line}): {advice}" for line, advice in found]
+    if value_matches(str(declaration.type), declaration.items, value.content):
+        return []
+    hint = ""
+    if declaration.type == "boolean" and isinstance(value.content, str) and value.content.lower() in ("true", "false"):
+        hint = " (the CLI reads the text as written: true or false, in lower case)"
+    return [f"{key} = {value.shown}: expected {declaration.type_name}{hint}"]
 
 
 def _size_problems(strings: Mapping[str, str]) -> list[str]:
@@ -219,5 +353,5 @@ def _size_problems(strings: Mapping[str, str]) -> list[str]:
 
 def _show(value: Any) -> str:
     """A value as the stack file holds it, shortened so a huge value is not echoed whole."""
-    text = json.dumps(value)
+    text = json.dumps(value, default=str)
     return text if len(text) <= 120 else f"{text[:100]}... ({len(text)} characters)"

@@ -110,8 +110,8 @@ BAD_SETTINGS = [
     ),
     (
         {"allowHttpWithoutCertificate": "false"},
-        'shipshape:certificateArn = "": an HTTPS listener needs a certificate; give one, or allow HTTP without a '
-        "certificate (dev only)",
+        'shipshape:certificateArn = "": an HTTPS listener needs a certificate; give one, or a domain name and '
+        "hosted zone to issue one, or allow HTTP without a certificate (dev only)",
     ),
     (
         {"natGateways": "None"},

@@ -17,7 +17,6 @@ from preflight.analyzer import PolicyPack, for_analyzer, policies_of
 from preflight.mocks import UNKNOWN
 from preflight.model import Report
 from preflight.recorder import ProgramError, Recording, record
-from preflight.stack_config import ConfigError
 from tests.conftest import ROOT
 
 SHAPES = Path(__file__).parent / "programs" / "shapes"
@@ -250,17 +249,13 @@ def test_the_cli_previews_another_project_to_its_verdict() -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(
-    reason="stack_config still refuses undeclared and untyped keys; passes once config loads as the CLI does",
-    raises=ConfigError,
-    strict=False,
-)
 def test_short_hand_untyped_and_undeclared_config_reach_the_program(pack) -> None:
+    """replicas is short-hand (its default 2, overridden by the stack's 3), team an untyped declaration with a
+    default, bucketSuffix declared nowhere, aws:defaultTags a map: all reach the program as the CLI passes them."""
     recording, report = preview(pack, SHAPES / "config_shapes")
     assert [r.name for r in recording.resources] == ["payments-logs-0", "payments-logs-1", "payments-logs-2"]
     assert recording.outputs == {"team": "payments"}
-    assert report.exit_code == 0 and coverage(report) == (
-        0,
-        3,
-        {f"aws:s3/bucket:Bucket::payments-logs-{i}" for i in range(3)},
-    )
+    assert report.exit_code == 0
+    buckets = {f"aws:s3/bucket:Bucket::payments-logs-{i}" for i in range(3)}
+    assert findings(report) == {("advisory", "aws-s3-bucket-public-access-block", bucket) for bucket in buckets}
+    assert coverage(report) == (3, 3, set())

@@ -111,12 +111,114 @@ def test_a_secret_declared_key_set_in_plain_text_is_refused(tmp_path: Path) -> N
         load_stack_config(project(tmp_path, "config:\n  demo:token: hunter2\n"), "dev")
 
 
-def test_undeclared_project_key_is_an_error_not_a_warning(tmp_path: Path) -> None:
-    with pytest.raises(
-        ConfigError,
-        match=r"demo:sise: not declared in Pulumi.yaml; did you mean demo:size\? \(the Pulumi CLI only warns",
-    ):
-        load_stack_config(project(tmp_path, "config:\n  demo:sise: 3\n"), "dev")
+def test_undeclared_keys_reach_the_program_as_the_cli_passes_them(tmp_path: Path) -> None:
+    """Scalars as their text (config.Value unmarshals them as strings), lists and maps as Go's JSON of what
+    yaml.v2 read, secrets inside them replaced and the key marked secret; no check, as under the CLI."""
+    stack = """
+    config:
+      demo:label: hello
+      demo:count: 3
+      demo:ratio: 3.0
+      demo:flag: True
+      demo:hex: 0x1F
+      demo:when: 2024-01-02
+      demo:switch: on
+      demo:empty:
+      demo:list: [a, 1, 2.50, yes, null, "on", 017]
+      demo:map: {b: 1, a: {c: "<x>"}, 1: on}
+      demo:login: {user: u, password: {secure: AAABAHkX}}
+      demo:config:legacy: x
+      other:thing: off
+    """
+    config = load_stack_config(project(tmp_path, stack), "dev")
+    assert {key: value for key, value in config.values.items() if key not in PROJECT_DEFAULTS} == {
+        "demo:label": "hello",
+        "demo:count": "3",
+        "demo:ratio": "3.0",
+        "demo:flag": "True",
+        "demo:hex": "0x1F",
+        "demo:when": "2024-01-02",
+        "demo:switch": "on",
+        "demo:empty": "",
+        "demo:list": '["a",1,2.5,true,null,"on",15]',
+        "demo:map": '{"1":true,"a":{"c":"\\u003cx\\u003e"},"b":1}',
+        "demo:login": f'{{"password":"{SECRET_PLACEHOLDER}","user":"u"}}',
+        "demo:legacy": "x",
+        "other:thing": "off",
+    }
+    assert config.secret_keys == frozenset({"demo:login"})
+
+
+PROJECT_DEFAULTS = {"aws:region", "demo:size", "demo:mode", "demo:enabled", "demo:names", "demo:token"}
+
+SHORT_HAND = """
+name: demo
+runtime: python
+config:
+  replicas: 2
+  enabled: yes
+  names: [a, b]
+  team:
+    default: payments
+    description: An untyped declaration with a default.
+  ratio:
+    default: 0.5
+  owner:
+    description: Untyped, no default, so the stack must set it.
+  demo:zone: eu
+  aws:region: eu-west-1
+  aws:defaultTags:
+    value:
+      tags: {owner: me}
+"""
+
+
+def test_short_hand_and_untyped_declarations_give_defaults_and_check_nothing(tmp_path: Path) -> None:
+    directory = project(tmp_path, "config:\n  demo:owner: 42\n  demo:team: [x]\n", definition=SHORT_HAND)
+    assert load_stack_config(directory, "dev").values == {
+        "demo:replicas": "2",
+        "demo:enabled": "true",
+        "demo:names": '["a","b"]',
+        "demo:team": '["x"]',
+        "demo:ratio": "0.5",
+        "demo:owner": "42",
+        "demo:zone": "eu",
+        "aws:region": "eu-west-1",
+        "aws:defaultTags": '{"tags":{"owner":"me"}}',
+    }
+    (problem,) = problems_of(tmp_path, "config: {}\n", definition=SHORT_HAND)
+    assert problem.strip() == "demo:owner: required (no default in Pulumi.yaml) but not set"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("3.0", "3.0"),
+        ("0x10", "0x10"),
+        ('"12 "', '"12 "'),
+        ("[1]", "[1]"),
+        ("9223372036854775808", "9223372036854775808"),
+    ],
+)
+def test_a_typed_key_is_refused_as_the_cli_refuses_it(tmp_path: Path, value: str, shown: str) -> None:
+    (problem,) = problems_of(tmp_path, f"config:\n  demo:size: {value}\n")
+    assert problem.strip() == f"demo:size = {shown}: expected integer"
+
+
+def test_typed_lists_hold_their_item_type_as_yaml_read_it(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, "config:\n  demo:names: [a, 1]\n")
+    assert problem.strip() == 'demo:names = ["a", 1]: expected array<string>'
+    assert (
+        load_stack_config(project(tmp_path, 'config:\n  demo:names: [a, "1"]\n'), "dev").values["demo:names"]
+        == '["a","1"]'
+    )
+
+
+def test_stack_files_live_where_stack_config_dir_says(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(textwrap.dedent(PROJECT) + "stackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  demo:size: 9\n")
+    assert load_stack_config(tmp_path, "dev").values["demo:size"] == "9"
 
 
 def test_keys_of_other_namespaces_pass_through_untyped(tmp_path: Path) -> None:
@@ -155,24 +257,51 @@ def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
         load_stack_config(project(tmp_path, "config:\n  demo:size: [1,\n"), "dev")
 
 
-def test_bad_declarations_in_the_project_file_are_listed(tmp_path: Path) -> None:
+def test_declarations_the_cli_refuses_are_listed(tmp_path: Path) -> None:
     definition = """
     name: demo
     config:
       size:
-        description: no type
-      names:
-        type: array
-      count:
         type: integer
         default: lots
+      names:
+        type: array
+      label:
+        type: string
+        default: 5
+      mode:
+        type: text
+      count:
+        tpye: integer
+      both:
+        default: a
+        value: b
+      ratio: 0.5
+      nothing:
+      aws:region:
+        default: eu-west-1
+      aws:profile:
+        type: string
+        value: x
+      gcp:project:
+        description: no value
     """
     with pytest.raises(ConfigError) as caught:
         load_stack_config(project(tmp_path, "config: {}\n", definition=definition), "dev")
-    message = str(caught.value)
-    assert "demo:size: declare a type (one of string, integer, boolean, array)" in message
-    assert "demo:names: an array needs `items` with a type" in message
-    assert 'demo:count: default "lots" is not of type integer' in message
+    assert str(caught.value).splitlines() == [
+        "Pulumi.yaml: invalid config:",
+        '  demo:size: default "lots" is not of type integer',
+        "  demo:names: an array's `items` needs a `type` (one of string, integer, boolean, array)",
+        "  demo:label: default 5 is not of type string",
+        '  demo:mode: type "text" is not one of string, integer, boolean, array',
+        "  demo:count: `tpye` is not allowed in a declaration; did you mean `type`?",
+        "  demo:both: give `default` or `value`, not both",
+        "  ratio: expected a string, integer, boolean or list, or a declaration; got 0.5",
+        "  nothing: expected a string, integer, boolean or list, or a declaration; got null",
+        "  aws:region: a key of another namespace takes only `value` (no type or default)",
+        "  aws:profile: a key of another namespace takes only `value` (no type or default)",
+        "  gcp:project: a key of another namespace must give a `value`",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -245,9 +374,9 @@ def test_what_the_stack_file_check_accepts_the_program_can_read(kind: str, value
 # --- reading the files safely and as every YAML reader would (preflight/config_types.read_yaml) -------------
 
 
-def problems_of(tmp_path: Path, stack: str) -> list[str]:
+def problems_of(tmp_path: Path, stack: str, *, definition: str = PROJECT) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_stack_config(project(tmp_path, stack), "dev")
+        load_stack_config(project(tmp_path, stack, definition=definition), "dev")
     return str(caught.value).splitlines()[1:]
 
 
@@ -259,9 +388,16 @@ def test_a_plain_value_yaml_readers_disagree_on_is_refused_with_advice(tmp_path:
 
 
 def test_the_same_values_quoted_are_text(tmp_path: Path) -> None:
-    config = load_stack_config(project(tmp_path, 'config:\n  demo:mode: "on"\n  demo:enabled: True\n'), "dev")
+    config = load_stack_config(project(tmp_path, 'config:\n  demo:mode: "on"\n  demo:enabled: "true"\n'), "dev")
     assert config.values["demo:mode"] == "on"
     assert config.values["demo:enabled"] == "true"
+
+
+def test_a_boolean_is_read_as_written_as_the_cli_reads_it(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, "config:\n  demo:enabled: True\n")
+    assert problem.strip() == (
+        "demo:enabled = True: expected boolean (the CLI reads the text as written: true or false, in lower case)"
+    )
 
 
 def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
@@ -270,9 +406,10 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
 
 
 def test_every_problem_arrives_in_one_report(tmp_path: Path) -> None:
-    found = problems_of(tmp_path, "config:\n  demo:size: big\n  demo:enabled: on\n  demo:sise: 3\n  demo:mode: [x]\n")
+    stack = "config:\n  demo:size: big\n  demo:enabled: on\n  demo:token: plain\n  demo:mode: [x]\n  demo:sise: 3\n"
+    found = problems_of(tmp_path, stack)
     keys = sorted(problem.strip().split(" ")[0].rstrip(":") for problem in found)
-    assert keys == ["demo:enabled", "demo:mode", "demo:sise", "demo:size"]
+    assert keys == ["demo:enabled", "demo:mode", "demo:size", "demo:token"]
 
 
 @pytest.mark.parametrize(

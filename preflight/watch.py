@@ -1,0 +1,289 @@
+"""`preflight --watch`: a warm loop that previews again whenever the project changes.
+
+The parent process keeps what is slow to start and never changes between saves: the SDKs imported and the
+policy pack running. Every preview runs in a fresh process forked from it, so the program's own modules are
+imported anew each time (always current) while the SDK modules are already in memory. After a run the child
+names the library modules it imported; the parent imports them too, so the next fork starts with them
+(pulumi_aws loads its services lazily, on the program's first use of each).
+
+Changes are found by polling modification times (no file-system event API is needed at this scale: a project's
+sources are a few hundred files): the project's .py/.yaml files trigger a preview; the pack's files, the
+policy config and the stack files restart the pack first (the pack reads the stack's config at start, as the
+CLI passes it). The parent never opens a gRPC channel itself: a forked gRPC client is unsafe, so each child
+connects to the running pack on its own. Ctrl-C or SIGTERM stops the running preview and the pack (by PID)
+and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from preflight import cli, recorder
+from preflight.analyzer import AnalyzerError, PolicyPack
+from preflight.stack_config import ConfigError, load_stack_config
+
+PROJECT_SUFFIXES = (".py", ".yaml", ".yml")
+_SKIPPED_DIRS = {"__pycache__", "node_modules"}
+
+Snapshot = dict[str, tuple[int, int]]
+
+
+def say(message: str) -> None:
+    print(f"preflight --watch: {message}", file=sys.stderr, flush=True)
+
+
+def _files(root: Path, suffixes: tuple[str, ...] | None, skip: set[Path]) -> Iterator[str]:
+    """Files under `root` (all, or those ending in `suffixes`), leaving out hidden directories (.git, .venv),
+    caches, virtualenvs (a pyvenv.cfg) and the directories in `skip`."""
+    for directory, dirs, names in os.walk(root):
+        if "pyvenv.cfg" in names and directory != str(root):
+            dirs[:] = []
+            continue
+        dirs[:] = [
+            name
+            for name in dirs
+            if not name.startswith(".") and name not in _SKIPPED_DIRS and Path(directory, name) not in skip
+        ]
+        for name in names:
+            if suffixes is None or name.endswith(suffixes):
+                yield os.path.join(directory, name)
+
+
+def snapshot(paths: Iterator[str]) -> Snapshot:
+    """Path -> (modification time, size); a file that vanished while being listed is left out."""
+    found: Snapshot = {}
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            stat = os.stat(path)
+            found[path] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def changed(before: Snapshot, after: Snapshot) -> list[str]:
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+
+class Watcher:
+    """The watched state of one project: which files feed the program and which the pack."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.project_dir = args.project_dir.resolve()
+        self.stack = cli.choose_stack(self.project_dir, args.stack)
+        self.pack_dir = (args.policy_pack or self.project_dir / "policies").resolve()
+        skip = {self.pack_dir}
+        if args.output_dir:
+            skip.add(args.output_dir.resolve())
+        self._skip = skip
+        self._extra_pack_files = [str(args.policy_config.resolve())] if args.policy_config else []
+        self._extra_program_files = [str(args.program.resolve())] if args.program else []
+
+    def program_files(self) -> Snapshot:
+        files = _files(self.project_dir, PROJECT_SUFFIXES, self._skip)
+        return snapshot(iter([*files, *self._extra_program_files]))
+
+    def pack_files(self) -> Snapshot:
+        """The pack's own files and what it reads at start: the policy config and the stack files."""
+        stack_files = [str(path) for path in self.project_dir.glob("Pulumi.*") if path.suffix in (".yaml", ".yml")]
+        files = _files(self.pack_dir, None, set())
+        return snapshot(iter([*files, *self._extra_pack_files, *stack_files]))
+
+    def start_pack(self) -> PolicyPack | None:
+        """Launch the pack and wait for its port; None (and the reason said) when it cannot start, in which
+        case each run starts a pack of its own and reports what is wrong as a plain run would."""
+        try:
+            config = load_stack_config(self.project_dir, self.stack)
+        except ConfigError:
+            return None  # the run itself reports the stack's config error, with the program's
+        pack = PolicyPack(
+            self.pack_dir,
+            project=config.project,
+            stack=config.stack,
+            config=config.values,
+            secret_keys=config.secret_keys,
+        )
+        try:
+            pack.launch()
+            port = pack.port()
+        except AnalyzerError as error:
+            pack.stop()
+            say(f"policy pack did not start: {error}")
+            return None
+        say(f"policy pack {self.pack_dir.name}/ running (pid {pack.process.pid}, port {port})")
+        return pack
+
+
+def _library_modules(before: set[str], project_dir: Path) -> list[str]:
+    """Modules this process imported since `before` that are not the project's own: what the parent can
+    import once so the next fork has them."""
+    names = []
+    for name in set(sys.modules) - before:
+        module = sys.modules.get(name)
+        origin = getattr(module, "__file__", None)
+        if not origin or name == "__main__" or name in recorder._loaded_from:
+            continue
+        if recorder._in_project(origin, project_dir):
+            continue
+        names.append(name)
+    return sorted(names)
+
+
+def _child(args: argparse.Namespace, pack: PolicyPack | None, report_to: int, project_dir: Path) -> None:
+    """The forked preview: run once, tell the parent which library modules it imported, and exit."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    code = 2
+    try:
+        before = set(sys.modules)
+        code = cli.execute(args, pack)
+        with os.fdopen(report_to, "w", encoding="utf-8") as channel:
+            channel.write("\n".join(_library_modules(before, project_dir)))
+    except BaseException:
+        traceback.print_exc()  # a fault of preflight's own: shown, and the watch goes on
+        raise
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+
+
+class Session:
+    """The parent: the running pack, the imported modules, and at most one preview in flight."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.watcher = Watcher(args)
+        self.pack: PolicyPack | None = None
+        self.child: int | None = None
+        self.runs = 0
+        self._failed_imports: set[str] = set()
+
+    def preview(self, reason: str, seen_at: float) -> int:
+        """Fork one preview and wait for it; returns its exit code."""
+        self.runs += 1
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # or the child would write the parent's buffered text again
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _child(self.args, self.pack, write_end, self.watcher.project_dir)
+        self.child = pid
+        os.close(write_end)
+        with os.fdopen(read_end, encoding="utf-8") as channel:
+            modules = channel.read().split()
+        _, status = os.waitpid(pid, 0)
+        self.child = None
+        code = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - seen_at
+        say(f"run {self.runs} ({reason}): exit {code} in {elapsed:.2f} s; watching for changes (Ctrl-C to stop)")
+        self._keep_imported(modules)
+        return code
+
+    def _keep_imported(self, modules: list[str]) -> None:
+        """Import what the last preview imported, once, so every later fork starts with it.
+
+        Reached by attribute from the top-level package, as the program reaches it: the SDKs load their
+        submodules lazily (pulumi/_utils.py `lazy_import`), and importing a lazy package's submodules by
+        name before the package itself has loaded leaves it without its members.
+        """
+        for name in modules:
+            if name in self._failed_imports:
+                continue
+            top, *path = name.split(".")
+            try:
+                found = importlib.import_module(top)
+            except ImportError:
+                # A module the program's own environment provides (not importable here): the child imports it.
+                self._failed_imports.add(name)
+                continue
+            for part in path:
+                found = getattr(found, part, None)
+                if found is None:
+                    break  # a submodule its package does not expose; its package's import brought it in
+            else:
+                _ = found.__name__  # a lazy module loads on its first attribute access
+
+    def restart_pack(self) -> None:
+        self.stop_pack()
+        self.pack = self.watcher.start_pack()
+
+    def stop_pack(self) -> None:
+        pack, self.pack = self.pack, None
+        if pack is not None:
+            pack.stop()
+
+    def stop(self) -> None:
+        """End the preview in flight and the pack, each by its PID, and reap them."""
+        if self.child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child, signal.SIGTERM)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.child, 0)
+            self.child = None
+        self.stop_pack()
+
+    def loop(self) -> None:
+        interval = self.args.watch_interval
+        pack_files = self.watcher.pack_files()
+        program_files = self.watcher.program_files()
+        self.pack = self.watcher.start_pack()
+        self.preview("first run", time.perf_counter())
+        while True:
+            time.sleep(interval)
+            seen_at = time.perf_counter()
+            now_pack, now_program = self.watcher.pack_files(), self.watcher.program_files()
+            pack_changes, program_changes = changed(pack_files, now_pack), changed(program_files, now_program)
+            if not pack_changes and not program_changes:
+                continue
+            pack_files, program_files = now_pack, now_program
+            if pack_changes:
+                say(f"{_names(pack_changes, self.watcher.project_dir)} changed: restarting the policy pack")
+                self.restart_pack()
+            self.preview(f"{_names(pack_changes + program_changes, self.watcher.project_dir)} changed", seen_at)
+
+
+def _names(paths: list[str], project_dir: Path) -> str:
+    shown = []
+    for path in paths[:3]:
+        with contextlib.suppress(ValueError):
+            path = str(Path(path).relative_to(project_dir))
+        shown.append(path)
+    return ", ".join(shown) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def watch(args: argparse.Namespace) -> int:
+    """Run `preflight --watch` until Ctrl-C or SIGTERM; exit 0 then (2 for a setting it cannot start with)."""
+    try:
+        session = Session(args)
+    except ConfigError as error:
+        return cli.fail(str(error))
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        session.loop()
+    except KeyboardInterrupt:
+        say("stopping")
+    finally:
+        # A second Ctrl-C must not cut the clean-up short and leave the pack running.
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            session.stop()
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
+            signal.signal(signal.SIGTERM, previous)
+    return 0
