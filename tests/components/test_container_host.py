@@ -14,6 +14,7 @@ import pytest
 
 from components.container_host import ContainerHostArgs
 from components.iam import SESSION_MANAGER_ACTIONS
+from components.settings import parse_settings
 from components.user_data import render_user_data
 from preflight.mocks import StackMocks
 from preflight.model import RecordedResource
@@ -281,6 +282,56 @@ def test_without_a_table_the_role_gets_no_dynamodb_access() -> None:
     assert "readonly COUNTER_TABLE=''" in user_data_of(host(table=False))
 
 
+SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:shipshape/api-key-AbCdEf"
+PARAMETER_ARN = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/shipshape/db-password"
+SETTINGS = {
+    "environment": json.dumps({"FEATURE_FLAG": "on"}),
+    "secrets": json.dumps({"API_KEY": SECRET_ARN, "DB_PASSWORD": PARAMETER_ARN}),
+}
+
+
+def test_the_role_may_read_exactly_the_named_secrets_with_the_actions_the_host_uses() -> None:
+    recording = host(**SETTINGS)
+    granted = {
+        statement["Sid"]: (statement["Action"], statement["Resource"])
+        for statement in statements(grants(recording).inputs["policy"])
+    }
+    assert granted["ReadNamedSecrets"] == ("secretsmanager:GetSecretValue", [SECRET_ARN])
+    assert granted["ReadNamedParameters"] == ("ssm:GetParameter", [PARAMETER_ARN])
+    assert "ReadNamedSecrets" not in {s["Sid"] for s in statements(grants(host()).inputs["policy"])}
+
+
+def test_environment_and_secret_arns_reach_the_user_data_and_secret_values_never_do() -> None:
+    script = user_data_of(host(**SETTINGS))
+    assert "FEATURE_FLAG=on" in script
+    assert f"API_KEY {SECRET_ARN}" in script
+    assert f"DB_PASSWORD {PARAMETER_ARN}" in script
+
+
+def test_settings_pass_environment_and_secrets_to_the_host() -> None:
+    settings = parse_settings(
+        {
+            "hostEnabled": "true",
+            "allowHttpWithoutCertificate": "true",
+            "environment": '["FEATURE_FLAG=on"]',
+            "secrets": json.dumps([f"API_KEY={SECRET_ARN}"]),
+        },
+        project="shipshape",
+        stack="dev",
+        region="eu-west-1",
+    )
+    wiring = {
+        "vpc_id": "vpc-0123456789abcdef0",
+        "subnet_id": "subnet-0123456789abcdef0",
+        "repository_arn": REPOSITORY_ARN,
+        "repository_url": REPOSITORY_URL,
+        "image_reference": IMAGE,
+    }
+    args = settings.to_container_host_args(**wiring)
+    assert dict(args.environment) == {"FEATURE_FLAG": "on"}
+    assert dict(args.secrets) == {"API_KEY": SECRET_ARN}
+
+
 def test_session_manager_is_granted_inline_without_any_managed_policy() -> None:
     recording = host()
     assert recording.by_type(ATTACHMENT) == []
@@ -371,6 +422,10 @@ def test_valid_arguments_are_accepted() -> None:
         ({"image_reference": f"{REPOSITORY_URL}:latest"}, "ContainerHostArgs.image_reference = "),
         ({"counter_table_name": "visits"}, "counter_table_name and counter_table_arn go together"),
         ({"health_check_path": "health"}, "ContainerHostArgs.health_check_path = 'health'"),
+        ({"environment": {"PORT": "9"}}, "ContainerHostArgs.environment = "),
+        ({"environment": {"DB_PASSWORD": "hunter2"}}, "DB_PASSWORD looks like a secret: pass it through secrets"),
+        ({"secrets": {"KEY": "not-an-arn"}}, "the value must be a Secrets Manager secret ARN or an SSM parameter ARN"),
+        ({"environment": {"KEY": "x"}, "secrets": {"KEY": PARAMETER_ARN}}, "KEY also in environment"),
     ],
 )
 def test_invalid_arguments_are_refused_naming_the_field(overrides: dict[str, Any], message: str) -> None:
