@@ -1,4 +1,4 @@
-"""shipshape: settings -> registry + image -> network -> counter table -> web service, host -> exports."""
+"""shipshape: settings -> registry + image -> counter table -> network -> web service, host -> exports."""
 
 from pathlib import Path
 

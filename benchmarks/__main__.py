@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -50,6 +51,9 @@ def targets_of(row: dict[str, Any]) -> list[tuple[str, Any, Any]]:
 
 def print_summary(rows: list[dict[str, Any]]) -> None:
     print()
+    one, five, fifteen = os.getloadavg()
+    # A shared machine skews every figure: the load says how much.
+    print(f"load average at the end: {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} CPUs")
     print(f"{'benchmark':<10} {'row':<44} {'measure':<24} {'measured':>10} {'target':>10} {'ratio':>7}  verdict")
     for row in rows:
         name = str(row.get("name", ""))[:44]

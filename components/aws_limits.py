@@ -441,6 +441,17 @@ def one_certificate_source(domain: str | None) -> Rule:
     return rule
 
 
+def one_log_key_source(create: bool) -> Rule:
+    """The log group's key is brought (an ARN) or created by the stack, not both."""
+
+    def rule(value: Any) -> str | None:
+        if value is not None and create:
+            return "give either a KMS key ARN (bring your own) or createLogKmsKey, not both"
+        return None
+
+    return rule
+
+
 def together_with(other: Any, other_name: str, name: str) -> Rule:
     """A value given exactly when `other` is (a domain name and its hosted zone)."""
 

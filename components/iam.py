@@ -124,6 +124,35 @@ def secret_read_statements(
     return statements
 
 
+# CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS", step 2: what the service
+# principal needs on the key, scoped by the encryption context to one log group.
+LOG_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+
+
+def log_key_statement(region: pulumi.Input[str], log_group_arn: pulumi.Input[str]) -> Statement:
+    """The key-policy statement that lets CloudWatch Logs in `region` use a key for one log group only."""
+    return {
+        "Sid": "CloudWatchLogsForOneLogGroup",
+        "Effect": "Allow",
+        "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
+        "Action": list(LOG_KEY_ACTIONS),
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+    }
+
+
+def key_admin_statement(account_root_arn: pulumi.Input[str]) -> Statement:
+    """KMS's default key-policy statement: the account's IAM policies decide who manages and uses the key
+    (without it nobody could ever change the key again; KMS developer guide, "Default key policy")."""
+    return {
+        "Sid": "AccountIamPoliciesDecide",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root_arn},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def kms_decrypt_statements(key_arn: pulumi.Input[str] | None) -> list[Statement]:
     """Decrypt with one customer managed key, when one is configured."""
     if key_arn is None:

@@ -12,7 +12,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import components.iam as iam
 COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed")
 TAG_STATUSES = ("tagged", "untagged", "any")
 DIGEST_REFERENCE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+LOCAL_IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class LifecyclePolicyError(ValueError):
@@ -180,26 +182,65 @@ def is_ignored(relative: str, patterns: Sequence[str]) -> bool:
     return ignored
 
 
-def context_digest(context: Path) -> str:
-    """SHA-256 over the paths, modes and contents of every file docker would send as context."""
+def context_digest(context: Path, dockerfile: Path | None = None) -> str:
+    """The build context's digest exactly as pulumi-docker computes `build.contextDigest`, the input its Diff
+    compares (provider/provider.go, `hashContext` and `contextHashAccumulator.hashPath`): the Dockerfile first
+    under the name "Dockerfile" with mode 0, then every file fsutil.Walk visits (lexical order per directory,
+    .dockerignore applied), each as its slash-separated relative name, Go's `FileMode.String()` of its full
+    mode (type and every permission bit: a checkout with another umask changes it) and the SHA-256 of its
+    content (of a symlink, of its resolved path), then a NUL; the digest is the SHA-256 of all that."""
+    dockerfile = dockerfile if dockerfile is not None else context / "Dockerfile"
     patterns = read_dockerignore(context)
-    digest = hashlib.sha256()
-    files = sorted(p for p in context.rglob("*") if p.is_file() or p.is_symlink())
-    for path in files:
-        relative = path.relative_to(context).as_posix()
-        if is_ignored(relative, patterns) and relative not in (".dockerignore", "Dockerfile"):
-            continue
-        digest.update(relative.encode() + b"\0")
-        if path.is_symlink():
-            digest.update(b"link\0" + os.readlink(path).encode())
+    accumulated = bytearray()
+
+    def add(path: Path, name: str, mode: str) -> None:
+        symlink = path.is_symlink()
+        content = os.path.realpath(path).replace(os.sep, "/").encode() if symlink else path.read_bytes()
+        accumulated.extend(name.encode() + mode.encode() + hashlib.sha256(content).digest() + b"\0")
+
+    add(dockerfile, "Dockerfile", go_file_mode(0))
+    for path, relative in _walk(context, context):
+        if not is_ignored(relative, patterns):
+            add(path, relative, go_file_mode(path.lstat().st_mode))
+    return hashlib.sha256(bytes(accumulated)).hexdigest()
+
+
+def _walk(root: Path, directory: Path) -> Iterator[tuple[Path, str]]:
+    """Every non-directory under `directory`, depth first, each directory's entries in lexical order (Go's
+    filepath.WalkDir, which fsutil.Walk follows): `a/b` comes before `a.txt`, unlike a sort of whole paths."""
+    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _walk(root, entry)
         else:
-            digest.update(oct(path.stat().st_mode & 0o111).encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+            yield entry, entry.relative_to(root).as_posix()
+
+
+# Go's io/fs FileMode letters in FileMode.String()'s order ("dalTLDpSugct?"), each with its POSIX test; a
+# character device is Device and CharDevice in Go ("D" and "c").
+_GO_MODE_LETTERS: tuple[tuple[str, Callable[[int], bool]], ...] = (
+    ("d", stat.S_ISDIR),
+    ("L", stat.S_ISLNK),
+    ("D", lambda mode: stat.S_ISBLK(mode) or stat.S_ISCHR(mode)),
+    ("p", stat.S_ISFIFO),
+    ("S", stat.S_ISSOCK),
+    ("u", lambda mode: bool(mode & stat.S_ISUID)),
+    ("g", lambda mode: bool(mode & stat.S_ISGID)),
+    ("c", stat.S_ISCHR),
+    ("t", lambda mode: bool(mode & stat.S_ISVTX)),
+)
+
+
+def go_file_mode(st_mode: int) -> str:
+    """Go's `fs.FileMode.String()` for a file with this POSIX mode: `-rw-r--r--`, `-rwxr-xr-x`, `Lrwxrwxrwx`,
+    `urwxr-xr-x` (setuid). 0 is `----------`, the mode pulumi-docker hashes the Dockerfile with."""
+    letters = "".join(letter for letter, test in _GO_MODE_LETTERS if test(st_mode))
+    permissions = "".join(char if st_mode & (1 << (8 - index)) else "-" for index, char in enumerate("rwxrwxrwx"))
+    return (letters or "-") + permissions
 
 
 def image_tag(context: Path) -> str:
-    """The content tag: unchanged context -> same tag."""
+    """The content tag: the provider's context digest's first 16 hex digits, so the tag changes exactly when
+    docker.Image sees a changed context (and a new tag never meets an IMMUTABLE repository's old one)."""
     return f"sha-{context_digest(context)[:16]}"
 
 
@@ -320,6 +361,7 @@ class Image(pulumi.ComponentResource):
         super().__init__("shipshape:registry:Image", name, None, opts)
         context = Path(args.context)
         self.tag = image_tag(context)
+        build_context = Path(os.path.relpath(context.resolve(), Path.cwd())).as_posix()
         image_name = pulumi.Output.concat(args.repository_url, ":", self.tag)
         # A 12-hour token fetched at deploy time: no stored registry credentials; the password stays secret.
         token = aws.ecr.get_authorization_token_output(
@@ -328,9 +370,12 @@ class Image(pulumi.ComponentResource):
         self.image = docker.Image(
             f"{name}-image",
             image_name=image_name,
+            # Relative to the program's working directory (the CLI runs it, and the provider, in the project
+            # directory): docker.Image diffs on `build.context`/`dockerfile`, so an absolute path would make a
+            # deploy from another checkout an update that re-pushes the same tag into an IMMUTABLE repository.
             build=docker.DockerBuildArgs(
-                context=str(context),
-                dockerfile=str(context / "Dockerfile"),
+                context=build_context,
+                dockerfile=f"{build_context}/Dockerfile",
                 platform=args.platform,
                 cache_from=docker.CacheFromArgs(images=[image_name]),
             ),
@@ -343,11 +388,22 @@ class Image(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.image_name = self.image.image_name
-        self.reference = self.image.repo_digest.apply(_require_digest)
+        self.reference = pulumi.Output.all(self.image.repo_digest, args.repository_url).apply(
+            lambda values: pinned_reference(values[0], values[1], preview=pulumi.runtime.is_dry_run())
+        )
         self.register_outputs({"imageName": self.image_name, "reference": self.reference, "tag": self.tag})
 
 
-def _require_digest(reference: str) -> str:
-    if not DIGEST_REFERENCE.fullmatch(reference):
-        raise pulumi.RunError(f"image push returned {reference!r}, not a digest-pinned reference (repo@sha256:...)")
-    return reference
+def pinned_reference(repo_digest: str, repository_url: str, *, preview: bool) -> str:
+    """The digest-pinned reference the service and the host run, from docker.Image's `repoDigest`.
+
+    After a push `repoDigest` is `repository@sha256:<manifest digest>`. A preview with build_on_preview builds
+    but never pushes, and pulumi-docker then gives the local image's id, `sha256:<hash>` (the SDK's
+    `Image.repo_digest` docs, from the provider's schema: "Local-only images: ... this field is the image ID of
+    the built local image"): a preview shows `<repository>@<image id>` in its place. Anything else, or an
+    image id outside a preview, is an error: the service must never run a moving tag."""
+    if DIGEST_REFERENCE.fullmatch(repo_digest):
+        return repo_digest
+    if preview and LOCAL_IMAGE_ID.fullmatch(repo_digest):
+        return f"{repository_url}@{repo_digest}"
+    raise pulumi.RunError(f"image push returned {repo_digest!r}, not a digest-pinned reference (repo@sha256:...)")

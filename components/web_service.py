@@ -64,7 +64,7 @@ class WebService(pulumi.ComponentResource):
             f"{name}-logs",
             name=args.log_group_name,
             retention_in_days=args.log_retention_days,
-            kms_key_id=args.log_kms_key_arn,
+            kms_key_id=self._log_key(name, args, region, account_id, child, tags),
             tags=tags,
             opts=child,
         )
@@ -176,6 +176,44 @@ class WebService(pulumi.ComponentResource):
                 "logGroupName": self.log_group_name,
             }
         )
+
+    @staticmethod
+    def _log_key(
+        name: str,
+        args: WebServiceArgs,
+        region: pulumi.Input[str],
+        account_id: pulumi.Input[str],
+        child: pulumi.ResourceOptions,
+        tags: dict[str, pulumi.Input[str]] | None,
+    ) -> pulumi.Input[str] | None:
+        """The log group's KMS key: created here with the policy CloudWatch Logs needs, or brought (then the
+        preview says which statement its policy needs: CloudWatch Logs refuses a key it may not use)."""
+        if not args.create_log_kms_key and args.log_kms_key_arn is None:
+            return None
+        partition = pulumi.Output.from_input(region).apply(aws_limits.partition_of)
+        log_group_arn = pulumi.Output.concat(
+            "arn:", partition, ":logs:", region, ":", account_id, ":log-group:", args.log_group_name or "*"
+        )
+        statement = iam.log_key_statement(region, log_group_arn)
+        if not args.create_log_kms_key:
+            pulumi.Output.json_dumps(statement).apply(
+                lambda text: pulumi.log.warn(
+                    "logKmsKeyArn: CloudWatch Logs encrypts the log group only if the key's policy holds this "
+                    f"statement (CloudWatch Logs guide, 'Encrypt log data using AWS KMS'): {text}"
+                )
+            )
+            return args.log_kms_key_arn
+        root = pulumi.Output.concat("arn:", partition, ":iam::", account_id, ":root")
+        key = aws.kms.Key(
+            f"{name}-logs-key",
+            description="Encrypts the service's log group; CloudWatch Logs may use it for that group only",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.policy_json([iam.key_admin_statement(root), statement]),
+            tags=tags,
+            opts=child,
+        )
+        return key.arn
 
     def _roles(
         self,

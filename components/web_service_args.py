@@ -58,7 +58,12 @@ class WebServiceArgs:
     log_retention_days: int = 90
     """CloudWatch Logs retention of the service's log group (a value CloudWatch accepts). Default 90."""
     log_kms_key_arn: pulumi.Input[str] | None = None
-    """KMS key that encrypts the log group. Default None: CloudWatch Logs' own encryption."""
+    """KMS key that encrypts the log group, brought by you: its key policy must allow CloudWatch Logs for this log
+    group (the preview warns with the statement, `log_key_statement`). Default None: CloudWatch Logs' own
+    encryption."""
+    create_log_kms_key: bool = False
+    """Create a KMS key (rotation on) for the log group, with the key policy CloudWatch Logs needs for this log
+    group only. Not with log_kms_key_arn; needs log_group_name (the policy names the group). Default False."""
     log_group_name: pulumi.Input[str] | None = None
     """The log group's name. Default None: Pulumi names it after the component."""
     task_family: str | None = None
@@ -165,6 +170,12 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
     ) or aws_limits.one_certificate_source(args.domain_name)(args.certificate_arn)
     if reason is not None:
         raise checks.ArgsError(owner, "certificate_arn", _shown(args.certificate_arn), reason)
+    if (reason := aws_limits.one_log_key_source(args.create_log_kms_key)(args.log_kms_key_arn)) is not None:
+        raise checks.ArgsError(owner, "log_kms_key_arn", _shown(args.log_kms_key_arn), reason)
+    if args.create_log_kms_key and args.log_group_name is None:
+        raise checks.ArgsError(
+            owner, "log_group_name", None, "create_log_kms_key needs the log group's name: its key policy names it"
+        )
     zone_rule = aws_limits.together_with(args.domain_name, "domain_name", "hosted_zone_id")
     if (reason := zone_rule(args.hosted_zone_id)) is not None:
         raise checks.ArgsError(owner, "hosted_zone_id", _shown(args.hosted_zone_id), reason)

@@ -237,7 +237,8 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
         # A bad policy config is reported before the program runs. With the pack's rule list from an earlier
         # run of the same pack source, a config it accepts lets the pack start while the program records;
         # otherwise (a first run, or a config the list refuses) the running pack decides first.
-        early = pack_info.load(pack_dir)
+        # A shared pack is already running: asking it costs less than hashing its sources for the cache.
+        early = None if shared else pack_info.load(pack_dir)
         levels = None
         if early is None or not _accepts(early, policy_config):
             progress(f"starting policy pack {pack_dir.name}/ and checking its config")

@@ -315,7 +315,7 @@ def v2_value(node: yaml.Node) -> Any:
     result: dict[str, Any] = {}
     merged: list[yaml.Node] = []
     for key_node, value_node in node.value:
-        if key_node.tag == _MERGE_TAG:
+        if key_node.tag == _MERGE_TAG or (key_node.style is None and key_node.value == "<<"):
             merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
             continue
         result[go_text(v2_value(key_node))] = v2_value(value_node)

@@ -135,10 +135,16 @@ class StackMocks(pulumi.runtime.Mocks):
             last = image.rsplit("/", 1)[-1]
             repository = image.rsplit(":", 1)[0] if ":" in last else image
             registry = image.split("/", 1)[0] if "/" in image else "docker.io"
+            # A preview never pushes: with buildOnPreview pulumi-docker builds locally and answers the local
+            # image's id, `sha256:<hash>` (the provider schema's `repoDigest`: "Local-only images: ... the image
+            # ID of the built local image"); a push answers `repository@sha256:<manifest digest>`.
+            built_only = inputs.get("buildOnPreview") is True
             return image, {
                 "imageName": image,
                 "baseImageName": image,
-                "repoDigest": f"{repository}@sha256:{_sha256(image)}",
+                "repoDigest": f"sha256:{_sha256(image + '#local')}"
+                if built_only
+                else f"{repository}@sha256:{_sha256(image)}",
                 "registryServer": registry,
             }
         if remote_components.is_remote(typ):

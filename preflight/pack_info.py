@@ -31,11 +31,13 @@ def cache_dir() -> Path:
 def pack_key(pack_dir: Path) -> str:
     """A hash of the pack's source files (paths and contents) and the interpreter that runs it."""
     digest = hashlib.sha256(sys.executable.encode())
-    for path in sorted(pack_dir.rglob("*")):
-        relative = path.relative_to(pack_dir)
-        if _SKIPPED_DIRS.intersection(relative.parts) or path.suffix not in _SOURCE_SUFFIXES or not path.is_file():
-            continue
-        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    sources = []
+    # Skipped directories are pruned, not walked: the pack's virtualenv alone holds thousands of files.
+    for directory, dirs, names in os.walk(pack_dir):
+        dirs[:] = [name for name in dirs if name not in _SKIPPED_DIRS]
+        sources += [Path(directory, name) for name in names if name.endswith(_SOURCE_SUFFIXES)]
+    for path in sorted(sources, key=lambda source: source.relative_to(pack_dir).parts):
+        digest.update(path.relative_to(pack_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -98,29 +98,20 @@ class Watcher:
         files = _files(self.pack_dir, None, set())
         return snapshot(iter([*files, *self._extra_pack_files, *stack_files]))
 
-    def start_pack(self) -> PolicyPack | None:
-        """Launch the pack and wait for its port; None (and the reason said) when it cannot start, in which
-        case each run starts a pack of its own and reports what is wrong as a plain run would."""
+    def new_pack(self) -> PolicyPack | None:
+        """The pack for the stack's current config, not yet launched; None when the stack's config does not
+        load, in which case each run starts a pack of its own and reports the error as a plain run would."""
         try:
             config = load_stack_config(self.project_dir, self.stack)
         except ConfigError:
-            return None  # the run itself reports the stack's config error, with the program's
-        pack = PolicyPack(
+            return None
+        return PolicyPack(
             self.pack_dir,
             project=config.project,
             stack=config.stack,
             config=config.values,
             secret_keys=config.secret_keys,
         )
-        try:
-            pack.launch()
-            port = pack.port()
-        except AnalyzerError as error:
-            pack.stop()
-            say(f"policy pack did not start: {error}")
-            return None
-        say(f"policy pack {self.pack_dir.name}/ running (pid {pack.process.pid}, port {port})")
-        return pack
 
 
 def _library_modules(before: set[str], project_dir: Path) -> list[str]:
@@ -140,7 +131,6 @@ def _library_modules(before: set[str], project_dir: Path) -> list[str]:
 
 def _child(args: argparse.Namespace, pack: PolicyPack | None, report_to: int, project_dir: Path) -> None:
     """The forked preview: run once, tell the parent which library modules it imported, and exit."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     code = 2
     try:
         before = set(sys.modules)
@@ -174,11 +164,16 @@ class Session:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # or the child would write the parent's buffered text again
         read_end, write_end = os.pipe()
+        # Signals wait until the child's PID is kept, so a Ctrl-C at any moment finds it to stop.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             _child(self.args, self.pack, write_end, self.watcher.project_dir)
         self.child = pid
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(write_end)
         with os.fdopen(read_end, encoding="utf-8") as channel:
             modules = channel.read().split()
@@ -215,8 +210,20 @@ class Session:
                 _ = found.__name__  # a lazy module loads on its first attribute access
 
     def restart_pack(self) -> None:
+        """(Re)start the pack and wait for its port. Held by the session before it is launched, so a signal at
+        any point leaves it where `stop` finds it."""
         self.stop_pack()
-        self.pack = self.watcher.start_pack()
+        self.pack = self.watcher.new_pack()
+        if self.pack is None:
+            return
+        try:
+            self.pack.launch()
+            port = self.pack.port()
+        except AnalyzerError as error:
+            self.stop_pack()
+            say(f"policy pack did not start: {error}")
+            return
+        say(f"policy pack {self.pack.pack_dir.name}/ running (pid {self.pack.process.pid}, port {port})")
 
     def stop_pack(self) -> None:
         pack, self.pack = self.pack, None
@@ -237,7 +244,7 @@ class Session:
         interval = self.args.watch_interval
         pack_files = self.watcher.pack_files()
         program_files = self.watcher.program_files()
-        self.pack = self.watcher.start_pack()
+        self.restart_pack()
         self.preview("first run", time.perf_counter())
         while True:
             time.sleep(interval)

@@ -58,3 +58,16 @@ def test_strict_runner_fails_on_a_missed_target(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(runner, "run_module", lambda name: [row])
     assert runner.main(["--only", "preflight"]) == 0
     assert runner.main(["--only", "preflight", "--strict"]) == 1
+
+
+def test_a_measure_is_set_beside_its_floor_with_a_met_or_missed_verdict() -> None:
+    met = preflight_bench._floor_row("dev", {"seconds": 2.0}, 1.0, 2.5)
+    missed = preflight_bench._floor_row("dev", {"seconds": 3.0}, 1.0, 2.5)
+    assert (met["floor_ratio"], met["meets_target"]) == (2.0, True)
+    assert (missed["floor_ratio"], missed["meets_target"]) == (3.0, False)
+    assert runner.targets_of(met) == [("floor_ratio", 2.0, 2.5)]
+
+
+def test_the_packs_peak_memory_is_read_off_the_done_line() -> None:
+    line = "[  2.54s] done: exit 0; peak RSS 180 MiB, pack 95 MiB"
+    assert preflight_bench._PACK_RSS.search(line)["mib"] == "95"

@@ -214,6 +214,17 @@ def test_typed_lists_hold_their_item_type_as_yaml_read_it(tmp_path: Path) -> Non
     )
 
 
+def test_anchors_and_merge_keys_are_read_as_yaml_v2_reads_them(tmp_path: Path) -> None:
+    stack = """
+    base: &base {region: eu, size: 2}
+    config:
+      demo:network:
+        <<: *base
+        size: 3
+    """
+    assert load_stack_config(project(tmp_path, stack), "dev").values["demo:network"] == '{"region":"eu","size":3}'
+
+
 def test_stack_files_live_where_stack_config_dir_says(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text(textwrap.dedent(PROJECT) + "stackConfigDir: stacks\n")
     (tmp_path / "stacks").mkdir()
