@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import importlib
 import os
+import select
 import signal
 import sys
 import time
@@ -182,8 +183,7 @@ class Session:
         self.child = pid
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(write_end)
-        with os.fdopen(read_end, encoding="utf-8") as channel:
-            modules = channel.read().split()
+        modules = _read_all(read_end).split()
         _, status = os.waitpid(pid, 0)
         self.child = None
         code = os.waitstatus_to_exitcode(status)
@@ -240,10 +240,7 @@ class Session:
     def stop(self) -> None:
         """End the preview in flight and the pack, each by its PID, and reap them."""
         if self.child is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.child, signal.SIGTERM)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.child, 0)
+            _end(self.child)
             self.child = None
         self.stop_pack()
 
@@ -265,6 +262,39 @@ class Session:
                 say(f"{_names(pack_changes, self.watcher.project_dir)} changed: restarting the policy pack")
                 self.restart_pack()
             self.preview(f"{_names(pack_changes + program_changes, self.watcher.project_dir)} changed", seen_at)
+
+
+def _read_all(fd: int, tick_seconds: float = 0.2) -> str:
+    """Everything until the writer closes `fd`, waking every `tick_seconds`: a signal the kernel hands to
+    another thread (the pack's output readers) runs its handler only when the main thread wakes, so a
+    blocking read would hold Ctrl-C and SIGTERM until the preview ends."""
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], tick_seconds)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return b"".join(chunks).decode("utf-8")
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
+def _end(pid: int, grace_seconds: float = 5.0) -> None:
+    """SIGTERM a forked preview and reap it; SIGKILL if it has not ended within `grace_seconds`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    try:
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(0.02)
+    except ChildProcessError:
+        return  # already reaped
 
 
 def _names(paths: list[str], project_dir: Path) -> str:

@@ -66,6 +66,7 @@ def test_the_snapshot_holds_the_privileged_policies_the_issue_counts() -> None:
     assert managed_policies.snapshot_date() == "2025-02-22"
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("record", PRIVILEGED, ids=lambda record: record.name)
 def test_every_privileged_managed_policy_is_blocked_inline_and_attached_unless_star_only(record) -> None:
     inline = judge(IAM_POLICY, inlined(record.document)).fired

@@ -111,6 +111,7 @@ def test_the_database_yields_the_formats_the_cases_are_generated_from() -> None:
     assert {_id(arn_format) for arn_format, _ in FORMATS} >= {"s3-object", "iam-role", "ecr-repository", "ds-directory"}
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize(("arn_format", "arn"), FORMATS, ids=[_id(f) for f, _ in FORMATS])
 def test_every_all_wildcard_resource_part_covers_its_format(arn_format: ArnFormat, arn: str) -> None:
     assert (arn_format.service, arn_format.resource_type) in arns.covered_types(arn)
@@ -120,6 +121,7 @@ def test_every_all_wildcard_resource_part_covers_its_format(arn_format: ArnForma
     assert not arns.covers_every(":".join(named), arn_format)
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize(("arn_format", "arn", "action"), JUDGED, ids=[_id(f) for f, _, _ in JUDGED])
 def test_every_action_on_an_all_wildcard_resource_part_fires(arn_format: ArnFormat, arn: str, action: str) -> None:
     verdict = judge(IAM_POLICY, policy(action, arn))

@@ -54,8 +54,8 @@ def test_values_follow_what_the_output_holds() -> None:
     assert out["address"].endswith(f".{REGION}.rds.amazonaws.com")
     assert out["arn"].startswith(f"arn:aws:rds:{REGION}:{ACCOUNT}:")
     assert out["tagsAll"] == {"team": "a"}
-    certificate = computed("aws:acm/certificate:Certificate")
-    # A list of output objects holds one, so `domain_validation_options[0]` works in programs.
+    certificate = computed("aws:acm/certificate:Certificate", "site", {"domainName": "app.example.com"})
+    # One validation option per name on the certificate, so `domain_validation_options[0]` works in programs.
     (option,) = certificate["domainValidationOptions"]
     assert set(option) >= {"resourceRecordName", "resourceRecordType", "resourceRecordValue"}
 
