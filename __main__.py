@@ -70,12 +70,12 @@ web = WebService(
 
 if settings.host_enabled:
     # The seeds' second path: one host in a private subnet, bootstrapped by user data, reached through SSM.
+    # It is not behind the ALB, so the ALB's group gets no way to its app port.
     host = ContainerHost(
         "host",
         settings.to_container_host_args(
             vpc_id=network.vpc_id,
             subnet_id=network.private_subnet_ids.apply(lambda ids: ids[0]),
-            load_balancer_security_group_id=network.load_balancer_security_group_id,
             repository_arn=repository.repository_arn,
             repository_url=repository.repository_url,
             image_reference=image.reference,
@@ -84,8 +84,7 @@ if settings.host_enabled:
         ),
         opts=with_provider,
     )
-    pulumi.export("hostInstanceId", host.instance_id)
-    pulumi.export("hostPrivateIp", host.private_ip)
+    pulumi.export("hostAutoScalingGroupName", host.auto_scaling_group_name)
 
 pulumi.export("repositoryUrl", repository.repository_url)
 pulumi.export("imageReference", image.reference)

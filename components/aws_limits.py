@@ -37,7 +37,7 @@ FARGATE_256_MEMORY = (512, 1024, 2048)
 ARCHITECTURES = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 RUNTIME_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM64"}
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
-# Fargate stops a task at most 120 s after SIGTERM; gunicorn drains 5 s inside that, so at least 10.
+# Fargate stops a task at most 120 s after SIGTERM; the app server drains 5 s inside that, so at least 10.
 STOP_TIMEOUT_SECONDS = (10, 120)
 # Below 1024 a non-root process needs CAP_NET_BIND_SERVICE, and the container drops every capability.
 PORTS = (1024, 65535)
@@ -111,7 +111,7 @@ architecture = one_of(ARCHITECTURES)
 capacity_provider = one_of(CAPACITY_PROVIDERS)
 nat_strategy = one_of(NAT_STRATEGIES)
 availability_zones = between(*AVAILABILITY_ZONES, " (an ALB needs two)")
-stop_timeout = between(*STOP_TIMEOUT_SECONDS, " (Fargate allows 120; gunicorn drains 5 s inside it)")
+stop_timeout = between(*STOP_TIMEOUT_SECONDS, " (Fargate allows 120; the server drains 5 s inside it)")
 health_check_interval = between(*HEALTH_CHECK_INTERVAL_SECONDS)
 health_check_timeout = between(*HEALTH_CHECK_TIMEOUT_SECONDS)
 health_check_threshold = between(*HEALTH_CHECK_THRESHOLD)

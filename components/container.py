@@ -6,12 +6,13 @@ Kept apart from the component so the definition can be checked against botocore'
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from components.aws_limits import TASK_DEFINITION_BYTES, secret_arn
-from components.checks import Rule
+from components.checks import Rule, between
 
 CONTAINER_NAME = "web"
 APP_USER = "10001"
@@ -22,11 +23,14 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # environment variables, which anyone allowed to describe the task definition can read.
 SECRET_LOOKING_NAME = re.compile(r"(?i)(secret|passw(or)?d|token|api_?key|private_?key|credential)", re.ASCII)
 # Names the app and the platform set; a caller's environment must not override them.
-RESERVED_ENVIRONMENT = ("PORT", "COUNTER_TABLE", "APP_VERSION", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT")
+RESERVED_ENVIRONMENT = ("PORT", "COUNTER_TABLE", "APP_VERSION", "WEB_CONCURRENCY", "GRACEFUL_TIMEOUT", "HEADER_TIMEOUT")
 # Room for the task definition's other fields (family, roles, sizes, volumes, tags).
 TASK_DEFINITION_MARGIN = 4096
-# gunicorn finishes in-flight requests this long before ECS's stopTimeout ends in SIGKILL.
+# The app server (granian) finishes in-flight requests this long before ECS's stopTimeout ends in SIGKILL.
 DRAIN_MARGIN_SECONDS = 5
+# granian's header deadline (HEADER_TIMEOUT in app/visits/server.py) also closes a keep-alive connection idle
+# this long; 60 s is the most granian allows, so the task sets it there and the ALB's idle timeout stays below.
+SERVER_IDLE_SECONDS = 60
 
 
 # The health probe is fixed code; the URL reaches it as an argument (sys.argv[1]), never inside the code, so no
@@ -42,12 +46,31 @@ def health_check_command(port: int, path: str) -> list[str]:
 
 
 def web_concurrency(cpu: int) -> int:
-    """gunicorn workers for the task's vCPUs: two per vCPU plus one, at least two."""
-    return max(2, (cpu * 2) // 1024 + 1)
+    """granian worker processes for the task's CPU units (1024 per vCPU): one per vCPU, at least two.
+
+    granian handles connections in Rust and runs the app on each worker's blocking threads, so more
+    processes than CPUs only compete for them ("matching the amount of CPU cores for the workers is
+    generally the best starting point ... avoid to configure workers and threads based on numbers of other
+    servers", granian's README, "Processes and threads"); gunicorn's 2 x vCPU + 1 does not carry over.
+    At least two, as app/visits/server.py's own default, so one worker's crash and respawn never leaves
+    the task with nothing to answer the load balancer. A part vCPU counts whole: the same rounding as
+    server.py's usable_cpus() over the cgroup quota Fargate sets from these units.
+    """
+    return max(2, math.ceil(cpu / 1024))
+
+
+# The ALB's connection idle timeout: AWS accepts 1-4000 s, default 60 (botocore's elbv2 model,
+# LoadBalancerAttribute `idle_timeout.timeout_seconds`), and asks that the target keep idle
+# connections open longer than it, or the ALB may send a request down a connection the target is closing and
+# answer 502 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html,
+# "Connection idle timeout"). The app server closes at SERVER_IDLE_SECONDS, so the ALB must close sooner.
+load_balancer_idle_timeout = between(
+    1, SERVER_IDLE_SECONDS - 1, f" (the app server closes idle connections at {SERVER_IDLE_SECONDS} s)"
+)
 
 
 def graceful_timeout(stop_timeout_seconds: int) -> int:
-    """gunicorn drains in-flight requests for this long: inside ECS's stopTimeout."""
+    """GRACEFUL_TIMEOUT: granian drains in-flight requests for this long, inside ECS's stopTimeout."""
     return stop_timeout_seconds - DRAIN_MARGIN_SECONDS
 
 

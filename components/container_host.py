@@ -1,13 +1,16 @@
 """The EC2 host: one Amazon Linux 2023 instance that runs the image with no human touching it.
 
-Its user data (components/user_data) installs docker, logs in to ECR with the instance role, pulls the
-digest-pinned image and runs it under systemd. The instance sits in a private subnet without a public
-IP or key pair, answers only IMDSv2, keeps its root volume encrypted, and is reached through Session
-Manager. A new image digest changes the user data and so replaces the host.
+Its user data (components/user_data) installs docker and the ECR credential helper, pulls the
+digest-pinned image through the instance role and runs it under systemd. The instance sits in a private
+subnet without a public IP or key pair, answers only IMDSv2, keeps its root volume encrypted, and is
+reached through Session Manager. An Auto Scaling group of one launches it from a launch template: a host
+whose bootstrap fails reports itself unhealthy and is replaced, and a new image digest (new user data,
+new template version) is rolled out by an instance refresh.
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -18,6 +21,7 @@ import pulumi_aws as aws
 
 import components.aws_limits as aws_limits
 import components.checks as checks
+import components.container as container
 import components.iam as iam
 import components.user_data as user_data
 
@@ -29,6 +33,11 @@ HTTPS = 443
 WORLD_V4 = "0.0.0.0/0"
 # Docker's bridge adds a hop between the container and the instance metadata service.
 METADATA_HOP_LIMIT = 2
+# Amazon Linux 2023 AMIs boot from /dev/xvda.
+ROOT_DEVICE = "/dev/xvda"
+# The bootstrap's worst case: installs, docker's start and the pull each retry for about a minute, then
+# two minutes of health checks; the group judges the host only after this.
+HEALTH_CHECK_GRACE_SECONDS = 600
 
 
 def _rule_suffix(cidr: str) -> str:
@@ -70,6 +79,11 @@ class ContainerHostArgs:
     """The instance role may read and update this table only. Default None."""
     app_version: pulumi.Input[str] | None = None
     """Shown by the app in its responses (the image's content tag). Default None: the app says "dev"."""
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Extra plain environment variables for the app, in the unit's env file (never secrets). Default: none."""
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """NAME -> ARN of a Secrets Manager secret or SSM parameter: fetched with the instance role into a root-only
+    tmpfs env file each time the container starts; the role may read only these. Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags for the host's resources; stack-wide tags come from the provider. Default: none."""
 
@@ -85,8 +99,12 @@ class ContainerHostArgs:
                 "container_port": aws_limits.port,
                 "health_check_path": aws_limits.health_path,
                 "allowed_cidrs": aws_limits.ingress_cidrs,
+                "environment": container.environment(user_data.RESERVED_ENVIRONMENT),
             },
         )
+        # Two rules for one field: a dict cannot hold both.
+        checks.check(owner, "secrets", self.secrets, container.secrets(user_data.RESERVED_ENVIRONMENT))
+        checks.check(owner, "secrets", self.secrets, container.not_in_environment(self.environment))
         if (self.counter_table_name is None) != (self.counter_table_arn is None):
             raise checks.ArgsError(
                 owner,
@@ -102,10 +120,10 @@ class ContainerHostArgs:
 
 
 class ContainerHost(pulumi.ComponentResource):
-    """One EC2 instance running the app's container, bootstrapped by user data."""
+    """An Auto Scaling group of one EC2 instance running the app's container, bootstrapped by user data."""
 
-    instance_id: pulumi.Output[str]
-    private_ip: pulumi.Output[str]
+    auto_scaling_group_name: pulumi.Output[str]
+    launch_template_id: pulumi.Output[str]
     role_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
@@ -130,45 +148,111 @@ class ContainerHost(pulumi.ComponentResource):
             name=AMI_PARAMETERS[args.architecture], opts=pulumi.InvokeOptions(parent=self)
         ).insecure_value
 
-        instance = aws.ec2.Instance(
-            f"{name}-instance",
-            ami=ami,
+        # Launch template + Auto Scaling group of one: a host whose bootstrap fails (it reports itself unhealthy)
+        # or whose EC2 status checks fail is replaced, and a new template version (new AMI or new image digest,
+        # both change it) is rolled out by an instance refresh.
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-template",
+            description="The container host: AL2023, IMDSv2 only, encrypted root volume, no public IP",
+            image_id=ami,
             instance_type=args.instance_type,
-            subnet_id=args.subnet_id,
-            associate_public_ip_address=False,
-            vpc_security_group_ids=[security_group.id],
-            iam_instance_profile=profile.name,
+            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
             # IMDSv2 only; a hop limit of 2 lets the container (one bridge hop away) reach the role credentials.
-            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
                 http_put_response_hop_limit=METADATA_HOP_LIMIT,
                 instance_metadata_tags="disabled",
             ),
-            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                volume_type="gp3",
-                volume_size=args.root_volume_gib,
-                encrypted=True,
-                delete_on_termination=True,
+            # The launch template API takes these flags as strings (pulumi-aws LaunchTemplateBlockDeviceMappingEbs).
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_type="gp3",
+                        volume_size=args.root_volume_gib,
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            network_interfaces=[
+                aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+                    device_index=0,
+                    associate_public_ip_address="false",
+                    security_groups=[security_group.id],
+                    delete_on_termination="true",
+                )
+            ],
+            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            # A launch template takes its user data base64-encoded (pulumi-aws ec2/launchTemplate: user_data).
+            user_data=self._user_data(name, args, region).apply(
+                lambda script: base64.b64encode(script.encode("utf-8")).decode("ascii")
             ),
-            monitoring=True,
-            user_data=self._user_data(name, args, region),
-            # The script runs only on first boot: a new image digest must bring a new host to take effect.
-            user_data_replace_on_change=True,
-            tags={"Name": name, **args.tags},
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags={"Name": name, **args.tags})
+                for kind in ("instance", "volume")
+            ],
+            update_default_version=True,
+            tags=tags,
+            opts=child,
+        )
+        group = aws.autoscaling.Group(
+            f"{name}-group",
+            min_size=1,
+            max_size=1,
+            desired_capacity=1,
+            vpc_zone_identifiers=[args.subnet_id],
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            # EC2 status checks, plus the bootstrap's own verdict: on failure it calls SetInstanceHealth.
+            health_check_type="EC2",
+            health_check_grace_period=HEALTH_CHECK_GRACE_SECONDS,
+            # pulumi-aws autoscaling/group: with instance_refresh set, a change of launch_template starts a
+            # refresh. A group of one cannot keep a healthy instance while it replaces it without exceeding its
+            # maximum, so the old host goes first (min_healthy_percentage 0): a short gap on a single host.
+            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
+                strategy="Rolling",
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=0, instance_warmup=str(HEALTH_CHECK_GRACE_SECONDS)
+                ),
+            ),
+            tags=[
+                aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=False)
+                for key, value in {"Name": name, **args.tags}.items()
+            ],
             # Boot only once the role may pull: the bootstrap's retries then only cover IAM's propagation delay.
             opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
         )
+        # The bootstrap marks its own instance unhealthy on failure; only this group's instances, only that.
+        aws.iam.RolePolicy(
+            f"{name}-heal",
+            role=role.id,
+            policy=group.arn.apply(
+                lambda arn: iam.policy_json(
+                    [
+                        {
+                            "Sid": "ReportBootstrapFailure",
+                            "Effect": "Allow",
+                            "Action": "autoscaling:SetInstanceHealth",
+                            "Resource": arn,
+                        }
+                    ]
+                )
+            ),
+            opts=child,
+        )
 
-        self.instance_id = instance.id
-        self.private_ip = instance.private_ip
+        self.auto_scaling_group_name = group.name
+        self.launch_template_id = template.id
         self.role_name = role.name
         self.role_arn = role.arn
         self.security_group_id = security_group.id
         self.register_outputs(
             {
-                "instanceId": self.instance_id,
-                "privateIp": self.private_ip,
+                "autoScalingGroupName": self.auto_scaling_group_name,
+                "launchTemplateId": self.launch_template_id,
                 "roleName": self.role_name,
                 "roleArn": self.role_arn,
                 "securityGroupId": self.security_group_id,
@@ -207,6 +291,8 @@ class ContainerHost(pulumi.ComponentResource):
         statements = iam.ecr_pull_statements(args.repository_arn) + iam.session_manager_statements()
         if args.counter_table_arn is not None:
             statements += iam.counter_table_statements(args.counter_table_arn)
+        # The unit's ExecStartPre reads these with `aws secretsmanager get-secret-value` / `aws ssm get-parameter`.
+        statements += iam.secret_read_statements(list(args.secrets.values()), parameter_action="ssm:GetParameter")
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=iam.policy_json(statements), opts=child)
         return role, [policy]
 
@@ -276,6 +362,8 @@ class ContainerHost(pulumi.ComponentResource):
                     counter_table=values["table"],
                     app_version=values["version"],
                     health_path=args.health_check_path,
+                    environment=values["environment"],
+                    secrets=values["secrets"],
                 )
             except user_data.UserDataError as error:
                 raise pulumi.RunError(f"ContainerHost {name!r}: user data: {error}") from None
@@ -286,4 +374,6 @@ class ContainerHost(pulumi.ComponentResource):
             image=args.image_reference,
             table=args.counter_table_name,
             version=args.app_version,
+            environment=pulumi.Output.from_input(dict(args.environment)),
+            secrets=pulumi.Output.from_input(dict(args.secrets)),
         ).apply(render)

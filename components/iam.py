@@ -83,8 +83,13 @@ def counter_table_statements(table_arn: pulumi.Input[str]) -> list[Statement]:
     ]
 
 
-def secret_read_statements(secret_arns: Sequence[pulumi.Input[str]]) -> list[Statement]:
+def secret_read_statements(
+    secret_arns: Sequence[pulumi.Input[str]], parameter_action: str = "ssm:GetParameters"
+) -> list[Statement]:
     """Read exactly the secrets the task definition names (Secrets Manager and SSM parameters).
+
+    parameter_action: ECS reads parameters with ssm:GetParameters; the EC2 host's `aws ssm get-parameter`
+    needs ssm:GetParameter.
 
     ARNs known now are granted the one action of their service; an ARN still unknown (an Output) gets both
     actions on that ARN alone, which grants nothing more: each action only matches its own service's ARNs.
@@ -105,14 +110,14 @@ def secret_read_statements(secret_arns: Sequence[pulumi.Input[str]]) -> list[Sta
         )
     if parameters:
         statements.append(
-            {"Sid": "ReadNamedParameters", "Effect": "Allow", "Action": "ssm:GetParameters", "Resource": parameters}
+            {"Sid": "ReadNamedParameters", "Effect": "Allow", "Action": parameter_action, "Resource": parameters}
         )
     if pending:
         statements.append(
             {
                 "Sid": "ReadNamedSecretsNotYetKnown",
                 "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue", "ssm:GetParameters"],
+                "Action": ["secretsmanager:GetSecretValue", parameter_action],
                 "Resource": pending,
             }
         )

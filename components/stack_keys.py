@@ -83,6 +83,8 @@ HOST_KEYS = {
     "allowed_cidrs": "hostAllowedCidrs",
     "container_port": "containerPort",
     "health_check_path": "healthCheckPath",
+    "environment": "environment",
+    "secrets": "secrets",
 }
 ARGS_KEYS = {
     NetworkArgs: NETWORK_KEYS,

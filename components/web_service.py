@@ -14,7 +14,13 @@ import pulumi_aws as aws
 import components.aws_limits as aws_limits
 import components.iam as iam
 from components.access_logs import access_log_bucket
-from components.container import CONTAINER_NAME, container_definition, graceful_timeout, web_concurrency
+from components.container import (
+    CONTAINER_NAME,
+    SERVER_IDLE_SECONDS,
+    container_definition,
+    graceful_timeout,
+    web_concurrency,
+)
 from components.web_service_args import WebServiceArgs
 
 __all__ = ["WebService", "WebServiceArgs", "describe_rollout"]
@@ -75,6 +81,7 @@ class WebService(pulumi.ComponentResource):
             "PORT": str(args.container_port),
             "WEB_CONCURRENCY": str(web_concurrency(args.cpu)),
             "GRACEFUL_TIMEOUT": str(graceful_timeout(args.stop_timeout_seconds)),
+            "HEADER_TIMEOUT": str(SERVER_IDLE_SECONDS),
         }
         container = pulumi.Output.all(
             image=args.image,
@@ -284,6 +291,7 @@ class WebService(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.deletion_protection,
             desync_mitigation_mode="strictest",
+            idle_timeout=args.load_balancer_idle_timeout_seconds,
             access_logs=access_logs,
             tags=tags,
             opts=alb_opts,

@@ -54,7 +54,8 @@ class WebServiceArgs:
     app_version: pulumi.Input[str] | None = None
     """Shown by the app in its responses (the image's content tag). Default None: the app says "dev"."""
     stop_timeout_seconds: int = 30
-    """Seconds ECS waits after SIGTERM before SIGKILL (10-120); gunicorn drains within 5 s less. Default 30."""
+    """Seconds ECS waits after SIGTERM before SIGKILL (10-120); the app server drains within 5 s less.
+    Default 30."""
     log_retention_days: int = 90
     """CloudWatch Logs retention of the service's log group (a value CloudWatch accepts). Default 90."""
     log_kms_key_arn: pulumi.Input[str] | None = None
@@ -115,6 +116,11 @@ class WebServiceArgs:
     """Protect the load balancer from deletion (and keep the access log bucket's objects). Default True."""
     access_logs: bool = True
     """Write the load balancer's access logs to a private, encrypted S3 bucket. Default True."""
+    load_balancer_idle_timeout_seconds: int = 50
+    """Seconds the load balancer keeps an idle connection open (1-59). AWS asks for the target's keep-alive to
+    outlast it, or a request can meet the target's close and become a 502; the app server closes connections
+    idle for 60 s (container.SERVER_IDLE_SECONDS), so the load balancer must close first. Default 50 (AWS's
+    own is 60)."""
     load_balancer_name: pulumi.Input[str] | None = None
     """The load balancer's name (at most 32 letters, digits and hyphens). Default None: Pulumi names it."""
     tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -158,6 +164,7 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
             "unhealthy_threshold": aws_limits.health_check_threshold,
             "deregistration_delay_seconds": aws_limits.deregistration_delay,
             "load_balancer_name": aws_limits.load_balancer_name,
+            "load_balancer_idle_timeout_seconds": container.load_balancer_idle_timeout,
             "environment": container.environment(RESERVED_ENVIRONMENT),
         },
     )

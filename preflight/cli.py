@@ -122,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.watch:
         from preflight.watch import watch
 
-        return watch(args)
+        try:
+            stack = choose_stack(args.project_dir.resolve(), args.stack)
+        except ConfigError as error:
+            return fail(str(error))
+        return watch(args, stack=stack, preview=execute)
     return execute(args)
 
 

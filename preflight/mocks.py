@@ -272,11 +272,10 @@ class StackMocks(pulumi.runtime.Mocks):
         elif typ == "aws:acm/certificate:Certificate":
             digits = _sha256(urn, 32)
             certificate = as_uuid(digits)
-            out.update(
-                arn=f"arn:{PARTITION}:acm:{region}:{account}:certificate/{certificate}",
-                domainValidationOptions=_dns_validation_options(inputs),
-                status="PENDING_VALIDATION",
-            )
+            out.update(arn=f"arn:{PARTITION}:acm:{region}:{account}:certificate/{certificate}")
+            # One option per known name; with none known (an unknown domain), the SDK-shaped placeholder below.
+            if options := _dns_validation_options(inputs):
+                out.update(domainValidationOptions=options, status="PENDING_VALIDATION")
             resource_id = out["arn"]
         elif typ == "aws:route53/record:Record":
             # terraform-provider-aws route53 record: id `<zone>_<name>_<type>`, fqdn the name without its dot.

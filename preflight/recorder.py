@@ -14,16 +14,11 @@ any number of times in one process: the runtime's globals are reset around every
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
-import os
 import runpy
-import site
-import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +31,8 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight import remote_components
+from preflight import invoke_forms, remote_components
+from preflight.language_host import as_language_host, in_project, reset_runtime
 from preflight.mocks import UNKNOWN, StackMocks, UnknownInvokeError
 from preflight.model import RecordedResource
 from preflight.project import ProgramLocation, locate_program
@@ -194,7 +190,7 @@ class RecordingMonitor(mocks.MockMonitor):
             with self._lock:
                 if request.tok not in self.unanswered:
                     self.unanswered.append(request.tok)
-            return _unknown_result(request.tok, plain=_PLAIN_INVOKE.get())
+            return invoke_forms.unknown_result(request.tok, plain=invoke_forms.in_plain_invoke())
         except ValueError as error:
             # The provider refuses such arguments (a policy document with a repeated Sid); the SDK raises
             # the failure in the program, naming the data source.
@@ -271,50 +267,6 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-_PLAIN_INVOKE = contextvars.ContextVar("preflight_plain_invoke", default=False)
-"""True inside a plain `pulumi.runtime.invoke` (`aws.rds.get_engine_version`), False in an output-form
-invoke (`get_engine_version_output`). The SDK runs the monitor call in a copy of the calling task's
-context (pulumi/runtime/_context.py `wrap_with_context`), so the monitor sees which form asked."""
-
-
-@contextlib.contextmanager
-def _marking_plain_invokes() -> Iterator[None]:
-    """Wrap the plain invoke functions generated SDKs call (`pulumi.runtime.invoke(...)`) so that
-    `_PLAIN_INVOKE` is set while they run."""
-    originals = {name: getattr(pulumi.runtime, name) for name in ("invoke", "invoke_single")}
-
-    def marked(function: Any) -> Any:
-        def plain_invoke(*args: Any, **kwargs: Any) -> Any:
-            token = _PLAIN_INVOKE.set(True)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                _PLAIN_INVOKE.reset(token)
-
-        return plain_invoke
-
-    for name, function in originals.items():
-        setattr(pulumi.runtime, name, marked(function))
-    try:
-        yield
-    finally:
-        for name, function in originals.items():
-            setattr(pulumi.runtime, name, function)
-
-
-def _unknown_result(token: str, *, plain: bool) -> resource_pb2.ResourceInvokeResponse:
-    """The answer to a data source preflight cannot answer, so that the program carries on.
-
-    The output form gets the response's "wholly unknown" flag, as the engine answers an invoke it cannot
-    resolve during a preview: the Output is unknown and so is everything built from it. The plain form has
-    no unknown value to return (the generated result class type-checks every field, and the SDK fails on
-    a missing result), so it gets an empty result: every field None, which a property receives as unset.
-    """
-    if plain:
-        return resource_pb2.ResourceInvokeResponse(**{"return": struct_pb2.Struct()})
-    return resource_pb2.ResourceInvokeResponse(unknown=True)
-
-
 class _ProgramLog(logging.Handler):
     """Collects what the program logs through `pulumi.log` (the mock engine sends it to a logger)."""
 
@@ -325,76 +277,6 @@ class _ProgramLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         (self.errors if record.levelno >= logging.ERROR else self.warnings).append(record.getMessage())
-
-
-# Which project directory the importable modules now in sys.modules (components.*) came from.
-_loaded_from: dict[str, Path] = {}
-
-
-@contextlib.contextmanager
-def _as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[None]:
-    """The program's directory as cwd and first on sys.path, like the language host's `runpy.run_path`,
-    with the project's virtualenv packages importable after preflight's own."""
-    # Modules imported from another project directory (a test's copy of the project) would shadow
-    # this one's under the same name; forget them so this run imports its own.
-    forgotten = set()
-    for name, directory in list(_loaded_from.items()):
-        if directory != project_dir:
-            sys.modules.pop(name, None)
-            forgotten.add(name)
-            del _loaded_from[name]
-    _forget_registrations(forgotten)
-    before = set(sys.modules)
-    previous_cwd = Path.cwd()
-    previous_path = list(sys.path)
-    sys.path.insert(0, str(location.directory))
-    # Only another environment's packages are added (and forgotten later); the one preflight runs in,
-    # as for this project's own .venv, is already there.
-    present = {Path(entry).resolve() for entry in sys.path if entry}
-    added = [path for path in location.site_packages() if path.resolve() not in present]
-    for site_packages in added:
-        site.addsitedir(str(site_packages))  # appends, and runs the environment's .pth files
-    os.chdir(location.directory)
-    try:
-        yield
-    finally:
-        os.chdir(previous_cwd)
-        sys.path[:] = previous_path
-        for name in set(sys.modules) - before:
-            origin = getattr(sys.modules[name], "__file__", None)
-            if origin and (_in_project(origin, project_dir) or _under(origin, added)):
-                _loaded_from[name] = project_dir
-
-
-def _under(filename: str, directories: list[Path]) -> bool:
-    path = Path(filename).resolve()
-    return any(path.is_relative_to(directory.resolve()) for directory in directories)
-
-
-def _forget_registrations(modules: set[str]) -> None:
-    """Drop what forgotten provider SDKs registered with the runtime (`register_resource_module` refuses
-    a second registration of the same version, which a fresh import of the SDK would make)."""
-    for registry in (rpc._RESOURCE_MODULES, rpc._RESOURCE_PACKAGES):
-        for key, registered in list(registry.items()):
-            kept = [entry for entry in registered if type(entry).__module__ not in modules]
-            if kept:
-                registry[key] = kept
-            else:
-                del registry[key]
-
-
-def _in_project(filename: str, project_dir: Path) -> bool:
-    """Whether a source file is the project's own code (not an installed package in its virtualenv)."""
-    path = Path(filename)
-    if not path.is_absolute():
-        return False
-    path = path.resolve()
-    return path.is_relative_to(project_dir) and "site-packages" not in path.parts
-
-
-def _reset_runtime() -> None:
-    runtime_settings.reset_options()
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
 
 
 def record(
@@ -434,7 +316,7 @@ def record(
     monitor = RecordingMonitor(stack_mocks)
     monitor.program_files = ProgramFiles(project_dir, program)
     monitor.progress = progress
-    _reset_runtime()
+    reset_runtime()
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
     pulumi.runtime.set_mocks(
         stack_mocks,
@@ -449,7 +331,11 @@ def record(
     # set_mocks registered a Stack of its own; run_in_stack makes the one the program runs in.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     try:
-        with _as_language_host(project_dir, location), _marking_plain_invokes(), capturing(monitor.program_files):
+        with (
+            as_language_host(project_dir, location),
+            invoke_forms.marking_plain_invokes(),
+            capturing(monitor.program_files),
+        ):
             _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
@@ -466,7 +352,7 @@ def record(
     except Exception as error:
         raise ProgramError(_describe(error, project_dir, program)) from error
     finally:
-        _reset_runtime()
+        reset_runtime()
         pulumi.runtime.set_all_config({}, [])
         logger.removeHandler(log)
     if log.errors:
@@ -499,7 +385,7 @@ def _describe(error: BaseException, project_dir: Path, program: Path) -> str:
         if Path(frame.filename).resolve() == program:
             where = f"{program.name}:{frame.lineno}: "
             break
-        if _in_project(frame.filename, project_dir):
+        if in_project(frame.filename, project_dir):
             where = f"{Path(frame.filename).resolve().relative_to(project_dir)}:{frame.lineno}: "
             break
     text = " ".join(str(error).split())

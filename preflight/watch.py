@@ -25,11 +25,11 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
-from preflight import cli, recorder
+from preflight import language_host
 from preflight.analyzer import AnalyzerError, PolicyPack
 from preflight.stack_config import ConfigError, load_stack_config
 
@@ -37,6 +37,10 @@ PROJECT_SUFFIXES = (".py", ".yaml", ".yml")
 _SKIPPED_DIRS = {"__pycache__", "node_modules"}
 
 Snapshot = dict[str, tuple[int, int]]
+
+
+# One plain preview: its arguments and a running pack to use (or None), to an exit code.
+Preview = Callable[[argparse.Namespace, PolicyPack | None], int]
 
 
 def say(message: str) -> None:
@@ -77,10 +81,10 @@ def changed(before: Snapshot, after: Snapshot) -> list[str]:
 class Watcher:
     """The watched state of one project: which files feed the program and which the pack."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, stack: str) -> None:
         self.args = args
         self.project_dir = args.project_dir.resolve()
-        self.stack = cli.choose_stack(self.project_dir, args.stack)
+        self.stack = stack
         self.pack_dir = (args.policy_pack or self.project_dir / "policies").resolve()
         skip = {self.pack_dir}
         if args.output_dir:
@@ -122,20 +126,22 @@ def _library_modules(before: set[str], project_dir: Path) -> list[str]:
     for name in set(sys.modules) - before:
         module = sys.modules.get(name)
         origin = getattr(module, "__file__", None)
-        if not origin or name == "__main__" or name in recorder._loaded_from:
+        if not origin or name == "__main__" or name in language_host.loaded_from:
             continue
-        if recorder._in_project(origin, project_dir):
+        if language_host.in_project(origin, project_dir):
             continue
         names.append(name)
     return sorted(names)
 
 
-def _child(args: argparse.Namespace, pack: PolicyPack | None, report_to: int, project_dir: Path) -> None:
+def _child(
+    args: argparse.Namespace, preview: Preview, pack: PolicyPack | None, report_to: int, project_dir: Path
+) -> None:
     """The forked preview: run once, tell the parent which library modules it imported, and exit."""
     code = 2
     try:
         before = set(sys.modules)
-        code = cli.execute(args, pack)
+        code = preview(args, pack)
         with os.fdopen(report_to, "w", encoding="utf-8") as channel:
             channel.write("\n".join(_library_modules(before, project_dir)))
     except BaseException:
@@ -151,9 +157,10 @@ def _child(args: argparse.Namespace, pack: PolicyPack | None, report_to: int, pr
 class Session:
     """The parent: the running pack, the imported modules, and at most one preview in flight."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, stack: str, preview: Preview) -> None:
         self.args = args
-        self.watcher = Watcher(args)
+        self.preview_once = preview
+        self.watcher = Watcher(args, stack)
         self.pack: PolicyPack | None = None
         self.child: int | None = None
         self.runs = 0
@@ -171,7 +178,7 @@ class Session:
             os.close(read_end)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            _child(self.args, self.pack, write_end, self.watcher.project_dir)
+            _child(self.args, self.preview_once, self.pack, write_end, self.watcher.project_dir)
         self.child = pid
         os.close(write_end)
         modules = _read_all(read_end).split()
@@ -313,12 +320,13 @@ def _check_stop() -> None:
         raise KeyboardInterrupt
 
 
-def watch(args: argparse.Namespace) -> int:
-    """Run `preflight --watch` until Ctrl-C or SIGTERM; exit 0 then (2 for a setting it cannot start with)."""
-    try:
-        session = Session(args)
-    except ConfigError as error:
-        return cli.fail(str(error))
+def watch(args: argparse.Namespace, *, stack: str, preview: Preview) -> int:
+    """Run `preflight --watch` on `stack` until Ctrl-C or SIGTERM, then exit 0.
+
+    `preview` is one plain run (preflight.cli's execute), passed in so that the command line, which starts
+    the watch, is the only one of the two modules that imports the other.
+    """
+    session = Session(args, stack, preview)
     _stop_requested.clear()
     previous = signal.signal(signal.SIGTERM, _interrupt)
     previous_interrupt = signal.signal(signal.SIGINT, _interrupt)
@@ -327,7 +335,7 @@ def watch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         say("stopping")
     finally:
-        # A second Ctrl-C must not cut the clean-up short and leave the pack running.
+        # A second Ctrl-C only notes a request again (`_interrupt`): the clean-up runs to its end.
         try:
             session.stop()
         finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
 import components.aws_limits as aws_limits
@@ -24,6 +25,9 @@ DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}", re.ASCII)
 # An image tag's alphabet: what the registry component uses as the app version.
 APP_VERSION = re.compile(r"[A-Za-z0-9_.+-]{1,128}", re.ASCII)
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+# Set by the bootstrap itself; the app's own environment and secrets may not replace them.
+RESERVED_ENVIRONMENT = ("PORT", "AWS_REGION", "APP_VERSION", "COUNTER_TABLE")
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}", re.ASCII)
 
 
@@ -48,7 +52,7 @@ def check_region(region: str, label: str = "region") -> str:
 
 
 def check_registry(registry: str) -> str:
-    """The registry host, validated; returns the region its login token must come from."""
+    """The registry host, validated; returns its region (the credential helper asks that region's ECR)."""
     match = REGISTRY.fullmatch(registry) if isinstance(registry, str) else None
     if match is None or aws_limits.region(match["region"]) is not None:
         raise UserDataError(
@@ -78,6 +82,25 @@ def check_image_reference(image_reference: str, registry: str | None = None, lab
     return image_reference
 
 
+def check_environment(environment: Mapping[str, str], secrets: Mapping[str, str]) -> None:
+    """Names a shell and docker take; values that stay one env-file line; secrets as ARNs; no name twice."""
+    for label, values in (("environment", environment), ("secrets", secrets)):
+        for name, value in values.items():
+            if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+                raise UserDataError(f"{label} = {name!r}: not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+            if name in RESERVED_ENVIRONMENT:
+                raise UserDataError(f"{label} = {name!r}: set by the host itself ({', '.join(RESERVED_ENVIRONMENT)})")
+            if not isinstance(value, str) or "\n" in value or "\r" in value or "\0" in value:
+                raise UserDataError(f"{label}[{name!r}]: the value must be one line of text")
+            if label == "secrets" and aws_limits.secret_arn(value) is not None:
+                raise UserDataError(
+                    f"secrets[{name!r}] = {value!r}: not a Secrets Manager secret ARN or an SSM parameter ARN"
+                )
+    both = sorted(set(environment) & set(secrets))
+    if both:
+        raise UserDataError(f"{', '.join(both)}: both in environment and secrets; a name is plain or secret")
+
+
 def check_port(port: int, label: str = "port") -> int:
     _require(label, port, aws_limits.port)
     return port
@@ -97,21 +120,26 @@ def render_user_data(
     counter_table: str | None = None,
     app_version: str | None = None,
     health_path: str = "/health",
+    environment: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> str:
     """The bootstrap script for one host.
 
     region: where the app runs (AWS_REGION for the app and its table).
-    registry: the ECR registry host the instance role logs in to; the image must live there.
+    registry: the ECR registry host docker's credential helper serves with the instance role; the image must live there.
     image_reference: `registry/repository@sha256:...`; tags are refused.
     port: the app's port inside and outside the container (1024-65535).
     counter_table: the DynamoDB table name; None or "" lets the app count in memory.
     app_version: shown by the app in its responses; None or "" lets the app say "dev".
     health_path: polled on localhost until it answers 2xx. Default "/health".
+    environment: plain NAME -> value settings for the app (never secrets). Default none.
+    secrets: NAME -> ARN of a Secrets Manager secret or SSM parameter; only the ARNs reach the script, and the
+        values are fetched with the instance role when the container starts. Default none.
 
     Raises UserDataError naming the parameter when a value is invalid or the script exceeds 16 KB.
     """
     check_region(region)
-    registry_region = check_registry(registry)
+    check_registry(registry)
     check_image_reference(image_reference, registry)
     check_port(port)
     if counter_table and not TABLE_NAME.fullmatch(counter_table):
@@ -121,23 +149,27 @@ def render_user_data(
     if app_version and not APP_VERSION.fullmatch(app_version):
         raise UserDataError(f"app_version = {app_version!r}: use 1-128 of A-Z a-z 0-9 _ . + -")
     check_health_path(health_path)
+    environment = dict(environment or {})
+    secrets = dict(secrets or {})
+    check_environment(environment, secrets)
 
     values = {
         "REGION": region,
         "REGISTRY": registry,
-        "REGISTRY_REGION": registry_region,
         "IMAGE": image_reference,
         "PORT": str(port),
         "HEALTH_PATH": health_path,
         "COUNTER_TABLE": counter_table or "",
         "APP_VERSION": app_version or "",
+        "ENVIRONMENT": "\n".join(f"{name}={value}" for name, value in sorted(environment.items())),
+        "SECRETS": "".join(f"{name} {arn}\n" for name, arn in sorted(secrets.items())),
     }
     script = _fill(TEMPLATE.read_text(encoding="utf-8"), values)
     size = len(script.encode("utf-8"))
     if size > MAX_USER_DATA_BYTES:
         raise UserDataError(
             f"the rendered bootstrap script is {size} bytes; EC2 accepts at most {MAX_USER_DATA_BYTES} bytes "
-            "of user data: shorten components/user_data/bootstrap.sh.tmpl"
+            "of user data: use fewer or shorter environment values or secrets"
         )
     return script
 

@@ -7,7 +7,7 @@ that no rule defined in a module is missing here and that no rule id disappears.
 from __future__ import annotations
 
 from guardrails.framework import Rule
-from guardrails.rules import ec2, ecr, ecs, iam, lb, logs, s3, security_groups
+from guardrails.rules import ec2, ecr, ecs, iam, iam_escalation, lb, logs, s3, security_groups
 
 ALL_RULES: tuple[Rule, ...] = (
     # The three guarantees, mandatory everywhere.
@@ -18,7 +18,7 @@ ALL_RULES: tuple[Rule, ...] = (
     iam.NO_WILDCARD_RESOURCES,
     iam.NO_PRIVILEGED_MANAGED_POLICIES,
     iam.ROLE_TRUST_RESTRICTED,
-    iam.NO_PRIVILEGE_ESCALATION,
+    iam_escalation.NO_PRIVILEGE_ESCALATION,
     # Advisory by default; policies/config/<stack>.json raises some of them.
     ecr.IMMUTABLE_TAGS,
     ecr.KMS_ENCRYPTION,

@@ -22,6 +22,9 @@ SECRET_ASSIGNMENT = re.compile(
     rf"(?i)\b(?P<name>[A-Z0-9_]*{_SECRET_WORDS}[A-Z0-9_]*)\s*[=:]\s*['\"]?(?P<value>[^\s'\"]+)"
 )
 SECRET_NAME = re.compile(rf"(?i){_SECRET_WORDS}")
+# What precedes an ARN's service field (arn:<partition>:): "arn:aws:secretsmanager:eu-west-1:..." names a secret,
+# it does not assign one.
+ARN_SERVICE_PREFIX = re.compile(r"arn:aws[a-z-]*:$")
 
 
 def is_secret_name(name: str) -> bool:
@@ -53,6 +56,8 @@ def secrets_in_script(text: str) -> list[str]:
     for match in SECRET_ASSIGNMENT.finditer(text):
         name, value = match.group("name"), match.group("value")
         if name.upper().endswith(REFERENCE_SUFFIXES) or _is_reference(value):
+            continue
+        if ARN_SERVICE_PREFIX.search(text, max(0, match.start() - 16), match.start()):
             continue
         found.append(f"a literal value assigned to {name}")
     return found

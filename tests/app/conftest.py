@@ -46,6 +46,13 @@ def _http_get(
         connection.close()
 
 
+def slow_request(port: int, seconds: float) -> tuple[int, float]:
+    """GET /slow?seconds=N from the app on 127.0.0.1:port (the server's and the image's drain tests): the
+    status and when the answer came."""
+    status, _, _ = _http_get(port, f"/slow?seconds={seconds}", timeout=60)
+    return status, time.monotonic()
+
+
 @pytest.fixture(scope="session")
 def free_port() -> Callable[[], int]:
     """A port on 127.0.0.1 nothing listens on right now."""

@@ -3,7 +3,6 @@ logs JSON, drains on SIGTERM, keeps serving through a slowloris and refuses malf
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import server_command
+from tests.app.conftest import server_command, slow_request
 from visits.server import ServerConfigError, server_options
 from visits.settings import ConfigError
 
@@ -173,17 +172,6 @@ def test_image_healthcheck_fails_when_nothing_answers(free_port):
     assert probe.returncode != 0
 
 
-def _slow_request(port: int, seconds: float) -> tuple[int, float]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request("GET", f"/slow?seconds={seconds}")
-        response = connection.getresponse()
-        response.read()
-        return response.status, time.monotonic()
-    finally:
-        connection.close()
-
-
 @pytest.mark.slow
 def test_sigterm_drains_in_flight_requests_then_exits_cleanly(start_server, http_get):
     graceful_timeout = 15
@@ -195,7 +183,7 @@ def test_sigterm_drains_in_flight_requests_then_exits_cleanly(start_server, http
     )
 
     with ThreadPoolExecutor(max_workers=50) as pool:
-        pending = [pool.submit(_slow_request, server.port, 3) for _ in range(50)]
+        pending = [pool.submit(slow_request, server.port, 3) for _ in range(50)]
         # Every request accepted and sleeping in the app: the access log has none of them yet.
         time.sleep(1.5)
         assert not any(future.done() for future in pending)

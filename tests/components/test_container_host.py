@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import json
 from functools import cache
@@ -13,6 +14,7 @@ import pytest
 
 from components.container_host import ContainerHostArgs
 from components.iam import SESSION_MANAGER_ACTIONS
+from components.settings import parse_settings
 from components.user_data import render_user_data
 from preflight.mocks import StackMocks
 from preflight.model import RecordedResource
@@ -28,7 +30,8 @@ TABLE_ARN = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/visits-table-1a2b3c4"
 ALB_GROUP = "sg-0aaaaaaaaaaaaaaaa"
 PULL_ACTIONS = {"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
 
-INSTANCE = "aws:ec2/instance:Instance"
+TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ASG = "aws:autoscaling/group:Group"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -62,14 +65,15 @@ def test_every_child_belongs_to_the_host_component() -> None:
     recording = host()
     component = one(recording, "shipshape:container_host:ContainerHost")
     children = [r for r in recording.resources if r is not component]
-    assert {r.type for r in children} == {INSTANCE, ROLE, ROLE_POLICY, PROFILE, GROUP, INGRESS, EGRESS}
+    assert {r.type for r in children} == {TEMPLATE, ASG, ROLE, ROLE_POLICY, PROFILE, GROUP, INGRESS, EGRESS}
     assert all(r.parent == component.urn for r in children)
     assert all(r.name.startswith("host-") for r in children)
+    assert recording.by_type("aws:ec2/instance:Instance") == []
 
 
-def test_outputs_name_the_instance_its_address_role_and_group() -> None:
+def test_outputs_name_the_group_its_template_role_and_security_group() -> None:
     outputs = host().outputs
-    assert set(outputs) == {"instanceId", "privateIp", "roleName", "roleArn", "securityGroupId"}
+    assert set(outputs) == {"autoScalingGroupName", "launchTemplateId", "roleName", "roleArn", "securityGroupId"}
     assert all(isinstance(value, str) and value for value in outputs.values())
     assert outputs["roleArn"].endswith(f":role/{outputs['roleName']}")
 
@@ -78,46 +82,93 @@ def depends_on(resource: RecordedResource, key: str, other: RecordedResource) ->
     return other.urn in resource.property_dependencies.get(key, ())
 
 
-# --- the instance -----------------------------------------------------------------------------
+def user_data_of(recording: Recording) -> str:
+    return base64.b64decode(one(recording, TEMPLATE).inputs["userData"]).decode("utf-8")
 
 
-def test_instance_answers_imdsv2_only_with_a_hop_limit_of_two() -> None:
-    options = one(host(), INSTANCE).inputs["metadataOptions"]
+# --- the launch template ----------------------------------------------------------------------
+
+
+def test_template_answers_imdsv2_only_with_a_hop_limit_of_two() -> None:
+    options = one(host(), TEMPLATE).inputs["metadataOptions"]
     assert options["httpTokens"] == "required"
     assert options["httpEndpoint"] == "enabled"
     assert options["httpPutResponseHopLimit"] == 2
 
 
-def test_instance_has_no_public_ip_no_key_pair_and_detailed_monitoring() -> None:
-    inputs = one(host(), INSTANCE).inputs
-    assert inputs["associatePublicIpAddress"] is False
+def test_template_has_no_public_ip_no_key_pair_and_detailed_monitoring() -> None:
+    recording = host()
+    inputs = one(recording, TEMPLATE).inputs
+    (interface,) = inputs["networkInterfaces"]
+    assert interface["associatePublicIpAddress"] == "false"
+    assert interface["deviceIndex"] == 0
+    assert interface["securityGroups"] == [recording.outputs["securityGroupId"]]
     assert "keyName" not in inputs
-    assert inputs["monitoring"] is True
-    assert inputs["subnetId"] == "subnet-0123456789abcdef0"
+    assert inputs["monitoring"] == {"enabled": True}
     assert inputs["instanceType"] == "t3.micro"
+    assert inputs["updateDefaultVersion"] is True
 
 
 def test_root_volume_is_encrypted_gp3_sized_from_settings_and_deleted_with_the_host() -> None:
-    volume = one(host(), INSTANCE).inputs["rootBlockDevice"]
-    assert volume == {"volumeType": "gp3", "volumeSize": 20, "encrypted": True, "deleteOnTermination": True}
+    (mapping,) = one(host(), TEMPLATE).inputs["blockDeviceMappings"]
+    assert mapping["deviceName"] == "/dev/xvda"
+    assert mapping["ebs"] == {"volumeType": "gp3", "volumeSize": 20, "encrypted": "true", "deleteOnTermination": "true"}
 
 
-def test_instance_uses_its_own_profile_and_security_group() -> None:
+def test_template_uses_the_hosts_own_profile() -> None:
     recording = host()
-    instance = one(recording, INSTANCE)
-    assert depends_on(instance, "iamInstanceProfile", one(recording, PROFILE))
-    assert depends_on(instance, "vpcSecurityGroupIds", one(recording, GROUP))
-    assert instance.inputs["vpcSecurityGroupIds"] == [recording.outputs["securityGroupId"]]
+    template = one(recording, TEMPLATE)
+    assert depends_on(template, "iamInstanceProfile", one(recording, PROFILE))
+    assert depends_on(template, "networkInterfaces", one(recording, GROUP))
 
 
-def test_instance_boots_only_after_its_role_may_pull_and_register() -> None:
+def test_instances_and_volumes_carry_the_extra_tags_and_a_name() -> None:
+    specifications = one(host(), TEMPLATE).inputs["tagSpecifications"]
+    assert specifications == [
+        {"resourceType": "instance", "tags": {"Name": "host", "role": "host"}},
+        {"resourceType": "volume", "tags": {"Name": "host", "role": "host"}},
+    ]
+
+
+# --- the Auto Scaling group -------------------------------------------------------------------
+
+
+def test_group_of_one_in_the_private_subnet_from_the_latest_template_version() -> None:
     recording = host()
-    waits_for = set(one(recording, INSTANCE).dependencies)
-    assert one(recording, ROLE_POLICY).urn in waits_for
+    group = one(recording, ASG)
+    inputs = group.inputs
+    assert (inputs["minSize"], inputs["maxSize"], inputs["desiredCapacity"]) == (1, 1, 1)
+    assert inputs["vpcZoneIdentifiers"] == ["subnet-0123456789abcdef0"]
+    assert inputs["launchTemplate"]["id"] == recording.outputs["launchTemplateId"]
+    assert inputs["launchTemplate"]["version"] not in (None, "", "$Latest", "$Default")
+    assert depends_on(group, "launchTemplate", one(recording, TEMPLATE))
+    assert "targetGroupArns" not in inputs and "loadBalancers" not in inputs
 
 
-def test_instance_carries_the_extra_tags_and_a_name() -> None:
-    assert one(host(), INSTANCE).inputs["tags"] == {"Name": "host", "role": "host"}
+def test_group_checks_health_after_a_grace_period_and_rolls_by_instance_refresh() -> None:
+    inputs = one(host(), ASG).inputs
+    assert inputs["healthCheckType"] == "EC2"
+    assert inputs["healthCheckGracePeriod"] == 600
+    refresh = inputs["instanceRefresh"]
+    assert refresh["strategy"] == "Rolling"
+    assert refresh["preferences"]["minHealthyPercentage"] == 0
+
+
+def test_group_launches_only_after_its_role_may_pull_and_register() -> None:
+    recording = host()
+    waits_for = set(one(recording, ASG).dependencies)
+    (grants,) = [r for r in recording.by_type(ROLE_POLICY) if r.name == "host-policy"]
+    assert grants.urn in waits_for
+
+
+def test_the_role_may_mark_only_its_own_groups_instances_unhealthy() -> None:
+    recording = host()
+    (heal,) = [r for r in recording.by_type(ROLE_POLICY) if r.name == "host-heal"]
+    (statement,) = statements(heal.inputs["policy"])
+    assert statement["Action"] == "autoscaling:SetInstanceHealth"
+    assert statement["Resource"].startswith("arn:aws:autoscaling:")
+    assert depends_on(heal, "policy", one(recording, ASG))
+    assert "autoscaling" not in one(recording, "aws:iam/role:Role").inputs["assumeRolePolicy"]
 
 
 @pytest.mark.parametrize(
@@ -142,14 +193,13 @@ def test_ami_is_the_latest_al2023_for_the_architecture(
     monkeypatch.setattr(StackMocks, "call", spy)
     recording = record(ROOT, "dev", program=PROGRAM, config_overrides={"hosttest:architecture": architecture})
     assert list(answers) == [parameter]
-    inputs = one(recording, INSTANCE).inputs
-    assert inputs["ami"] == answers[parameter]
+    inputs = one(recording, TEMPLATE).inputs
+    assert inputs["imageId"] == answers[parameter]
     assert inputs["instanceType"] == instance_type
 
 
-def test_user_data_is_the_rendered_bootstrap_for_the_pinned_image_and_replaces_the_host() -> None:
-    inputs = one(host(), INSTANCE).inputs
-    assert inputs["userData"] == render_user_data(
+def test_user_data_is_the_rendered_bootstrap_for_the_pinned_image() -> None:
+    assert user_data_of(host()) == render_user_data(
         region="eu-west-1",
         registry=f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com",
         image_reference=IMAGE,
@@ -157,14 +207,12 @@ def test_user_data_is_the_rendered_bootstrap_for_the_pinned_image_and_replaces_t
         counter_table="visits-table-1a2b3c4",
         app_version="9f8e7d6c5b4a",
     )
-    assert inputs["userDataReplaceOnChange"] is True
-    assert "userDataBase64" not in inputs
 
 
 def test_a_new_image_digest_changes_the_user_data() -> None:
     other = f"{REPOSITORY_URL}@sha256:{'cd' * 32}"
-    before = one(host(), INSTANCE).inputs["userData"]
-    after = one(host(image=other), INSTANCE).inputs["userData"]
+    before = user_data_of(host())
+    after = user_data_of(host(image=other))
     assert before != after
     assert other in after
 
@@ -199,10 +247,15 @@ def test_role_is_trusted_by_ec2_only() -> None:
     assert "managedPolicyArns" not in role
 
 
-def test_inline_policy_allows_login_pulling_this_repository_session_manager_and_the_counter_table_only() -> None:
+def grants(recording: Recording) -> RecordedResource:
+    (policy,) = [r for r in recording.by_type(ROLE_POLICY) if r.name == "host-policy"]
+    return policy
+
+
+def test_inline_policy_allows_pulling_this_repository_session_manager_and_the_counter_table_only() -> None:
     recording = host()
-    assert depends_on(one(recording, ROLE_POLICY), "role", one(recording, ROLE))
-    policy = one(recording, ROLE_POLICY).inputs
+    assert depends_on(grants(recording), "role", one(recording, ROLE))
+    policy = grants(recording).inputs
     granted = {}
     for statement in statements(policy["policy"]):
         assert statement["Effect"] == "Allow"
@@ -219,20 +272,70 @@ def test_inline_policy_allows_login_pulling_this_repository_session_manager_and_
 
 
 def test_without_a_table_the_role_gets_no_dynamodb_access() -> None:
-    policy = one(host(table=False), ROLE_POLICY).inputs["policy"]
+    policy = grants(host(table=False)).inputs["policy"]
     actions = {
         action
         for statement in statements(policy)
         for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
     }
     assert actions == {"ecr:GetAuthorizationToken", *PULL_ACTIONS, *SESSION_MANAGER_ACTIONS}
-    assert "readonly COUNTER_TABLE=''" in one(host(table=False), INSTANCE).inputs["userData"]
+    assert "readonly COUNTER_TABLE=''" in user_data_of(host(table=False))
+
+
+SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:shipshape/api-key-AbCdEf"
+PARAMETER_ARN = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/shipshape/db-password"
+SETTINGS = {
+    "environment": json.dumps({"FEATURE_FLAG": "on"}),
+    "secrets": json.dumps({"API_KEY": SECRET_ARN, "DB_PASSWORD": PARAMETER_ARN}),
+}
+
+
+def test_the_role_may_read_exactly_the_named_secrets_with_the_actions_the_host_uses() -> None:
+    recording = host(**SETTINGS)
+    granted = {
+        statement["Sid"]: (statement["Action"], statement["Resource"])
+        for statement in statements(grants(recording).inputs["policy"])
+    }
+    assert granted["ReadNamedSecrets"] == ("secretsmanager:GetSecretValue", [SECRET_ARN])
+    assert granted["ReadNamedParameters"] == ("ssm:GetParameter", [PARAMETER_ARN])
+    assert "ReadNamedSecrets" not in {s["Sid"] for s in statements(grants(host()).inputs["policy"])}
+
+
+def test_environment_and_secret_arns_reach_the_user_data_and_secret_values_never_do() -> None:
+    script = user_data_of(host(**SETTINGS))
+    assert "FEATURE_FLAG=on" in script
+    assert f"API_KEY {SECRET_ARN}" in script
+    assert f"DB_PASSWORD {PARAMETER_ARN}" in script
+
+
+def test_settings_pass_environment_and_secrets_to_the_host() -> None:
+    settings = parse_settings(
+        {
+            "hostEnabled": "true",
+            "allowHttpWithoutCertificate": "true",
+            "environment": '["FEATURE_FLAG=on"]',
+            "secrets": json.dumps([f"API_KEY={SECRET_ARN}"]),
+        },
+        project="shipshape",
+        stack="dev",
+        region="eu-west-1",
+    )
+    wiring = {
+        "vpc_id": "vpc-0123456789abcdef0",
+        "subnet_id": "subnet-0123456789abcdef0",
+        "repository_arn": REPOSITORY_ARN,
+        "repository_url": REPOSITORY_URL,
+        "image_reference": IMAGE,
+    }
+    args = settings.to_container_host_args(**wiring)
+    assert dict(args.environment) == {"FEATURE_FLAG": "on"}
+    assert dict(args.secrets) == {"API_KEY": SECRET_ARN}
 
 
 def test_session_manager_is_granted_inline_without_any_managed_policy() -> None:
     recording = host()
     assert recording.by_type(ATTACHMENT) == []
-    (session,) = [s for s in statements(one(recording, ROLE_POLICY).inputs["policy"]) if s["Sid"] == "SessionManager"]
+    (session,) = [s for s in statements(grants(recording).inputs["policy"]) if s["Sid"] == "SessionManager"]
     assert set(session["Action"]) == set(SESSION_MANAGER_ACTIONS)
     assert "ssm:GetParameter" not in str(session)
 
@@ -319,6 +422,10 @@ def test_valid_arguments_are_accepted() -> None:
         ({"image_reference": f"{REPOSITORY_URL}:latest"}, "ContainerHostArgs.image_reference = "),
         ({"counter_table_name": "visits"}, "counter_table_name and counter_table_arn go together"),
         ({"health_check_path": "health"}, "ContainerHostArgs.health_check_path = 'health'"),
+        ({"environment": {"PORT": "9"}}, "ContainerHostArgs.environment = "),
+        ({"environment": {"DB_PASSWORD": "hunter2"}}, "DB_PASSWORD looks like a secret: pass it through secrets"),
+        ({"secrets": {"KEY": "not-an-arn"}}, "the value must be a Secrets Manager secret ARN or an SSM parameter ARN"),
+        ({"environment": {"KEY": "x"}, "secrets": {"KEY": PARAMETER_ARN}}, "KEY also in environment"),
     ],
 )
 def test_invalid_arguments_are_refused_naming_the_field(overrides: dict[str, Any], message: str) -> None:

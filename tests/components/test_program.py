@@ -138,6 +138,17 @@ def test_load_balancer_drops_invalid_headers_and_target_group_drains_quickly() -
     assert group["healthCheck"]["interval"] > group["healthCheck"]["timeout"]
 
 
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_load_balancer_closes_idle_connections_before_the_app_server(name: str) -> None:
+    # AWS: the target's keep-alive must outlast the ALB's idle timeout, or a reused connection can 502.
+    recording = stack(name)
+    idle = one(recording, "aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"]
+    (container,) = json.loads(one(recording, "aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
+    server_idle = int({item["name"]: item["value"] for item in container["environment"]}["HEADER_TIMEOUT"])
+    assert idle == 50
+    assert idle < server_idle <= 60
+
+
 def test_app_port_is_open_only_to_the_load_balancer_group() -> None:
     recording = stack("dev")
     alb_group = urn_of(recording, "aws:ec2/securityGroup:SecurityGroup", "net-alb")

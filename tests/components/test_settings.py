@@ -9,6 +9,7 @@ import pulumi
 import pytest
 import yaml
 
+from components.checks import ArgsError
 from components.container import graceful_timeout, web_concurrency
 from components.settings import (
     PROJECT_FILE,
@@ -86,7 +87,7 @@ BAD_SETTINGS = [
     ),
     (
         {"stopTimeoutSeconds": "121"},
-        "shipshape:stopTimeoutSeconds = 121: must be 10 to 120 (Fargate allows 120; gunicorn drains 5 s inside it)",
+        "shipshape:stopTimeoutSeconds = 121: must be 10 to 120 (Fargate allows 120; the server drains 5 s inside it)",
     ),
     (
         {"logRetentionDays": "10"},
@@ -277,10 +278,24 @@ def test_an_args_check_failing_later_names_the_config_key() -> None:
     assert caught.value.problems == ['ImageArgs.context = "/nonexistent": no Dockerfile there']
 
 
-def test_gunicorn_drains_inside_ecs_stop_timeout() -> None:
+def test_the_server_drains_inside_ecs_stop_timeout() -> None:
     service = parse({"stopTimeoutSeconds": "30", "cpu": "1024", "memory": "2048"}).to_web_service_args(**WIRING)
     assert graceful_timeout(service.stop_timeout_seconds) < service.stop_timeout_seconds
-    assert web_concurrency(service.cpu) == 3
+
+
+@pytest.mark.parametrize("seconds", [0, 60, 4000])
+def test_the_load_balancer_idle_timeout_must_end_before_the_servers(seconds: int) -> None:
+    service = parse({}).to_web_service_args(**WIRING)
+    with pytest.raises(ArgsError, match=r"load_balancer_idle_timeout_seconds.*must be 1 to 59 \(the app server"):
+        dataclasses.replace(service, load_balancer_idle_timeout_seconds=seconds)
+
+
+# Fargate's CPU units (1024 per vCPU) -> granian workers: one per vCPU, a part vCPU counted whole, at least two.
+@pytest.mark.parametrize(
+    ("cpu", "workers"), [(256, 2), (512, 2), (1024, 2), (2048, 2), (4096, 4), (8192, 8), (16384, 16), (3072, 3)]
+)
+def test_one_granian_worker_per_vcpu_at_least_two(cpu: int, workers: int) -> None:
+    assert web_concurrency(cpu) == workers
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.conftest import slow_request
 from tests.image.conftest import get
 from tests.image.engine import Engine
 
@@ -106,17 +106,6 @@ def test_the_images_own_healthcheck_turns_healthy(engine, app_image, run_contain
     assert state["Health"]["Log"][-1]["ExitCode"] == 0
 
 
-def _slow_request(port: int, seconds: float) -> tuple[int, float]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request("GET", f"/slow?seconds={seconds}")
-        response = connection.getresponse()
-        response.read()
-        return response.status, time.monotonic()
-    finally:
-        connection.close()
-
-
 def _threads_sleeping_in_requests(engine: Engine, name: str) -> int:
     """Threads of the container blocked in a kernel sleep: the /slow requests inside time.sleep."""
     count = 0
@@ -143,7 +132,7 @@ def test_docker_stop_finishes_in_flight_requests_and_exits_zero(engine, app_imag
 
     with ThreadPoolExecutor(max_workers=requests) as pool:
         started_at = time.monotonic()
-        pending = [pool.submit(_slow_request, container.port, request_seconds) for _ in range(requests)]
+        pending = [pool.submit(slow_request, container.port, request_seconds) for _ in range(requests)]
         # Stop only once every request is inside the app, sleeping: none can still be on its way in.
         sleeping = _threads_sleeping_in_requests(engine, container.name)
         while sleeping < requests and time.monotonic() < started_at + request_seconds - 3:

