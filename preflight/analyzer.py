@@ -16,38 +16,28 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import jsonschema
-from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime import rpc
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
+from preflight.marshal import for_analyzer, resource_options, stack_properties
 from preflight.model import (
     ADVISORY,
     CANNOT_JUDGE_YET,
     DISABLED,
-    MANDATORY,
-    REMEDIATE,
     Coverage,
     Diagnostic,
-    PolicyInfo,
     RecordedResource,
 )
 from preflight.pack_runtime import PackEnvironmentError, pack_python
-from preflight.recorder import ORGANIZATION, STACK_TYPE, resource_reference_value
+from preflight.policy_config import (
+    LEVEL_VALUES,
+    LEVELS,
+    SEVERITIES,
+    policies_of,
+    resolve_policy_config,
+)
+from preflight.recorder import ORGANIZATION, STACK_TYPE
 
-LEVELS = {
-    analyzer_pb2.ADVISORY: ADVISORY,
-    analyzer_pb2.MANDATORY: MANDATORY,
-    analyzer_pb2.DISABLED: DISABLED,
-    analyzer_pb2.REMEDIATE: REMEDIATE,
-}
-LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
-SEVERITIES = {
-    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
-    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
-    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
-    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
-}
 PROVIDER_PREFIX = "pulumi:providers:"
 START_TIMEOUT_SECONDS = 60.0
 MAX_MESSAGE = 400 * 1024 * 1024
@@ -56,10 +46,6 @@ CHANNEL_OPTIONS = [("grpc.max_send_message_length", MAX_MESSAGE), ("grpc.max_rec
 
 class AnalyzerError(Exception):
     """The pack would not start, or answered something the engine would refuse."""
-
-
-class PolicyConfigError(Exception):
-    """The policy-pack-config file names an unknown rule or gives options its schema refuses."""
 
 
 class PolicyPack:
@@ -355,7 +341,7 @@ class PolicyPack:
             properties=for_analyzer(resource.inputs_struct),
             urn=resource.urn,
             name=resource.name,
-            options=_options(resource),
+            options=resource_options(resource),
             provider=self._provider(resource, by_urn),
         )
 
@@ -377,7 +363,7 @@ class PolicyPack:
                     properties=stack_properties(resource),
                     urn=resource.urn,
                     name=resource.name,
-                    options=_options(resource),
+                    options=resource_options(resource),
                     provider=self._provider(resource, by_urn),
                     parent=resource.parent,
                     dependencies=list(resource.dependencies),
@@ -388,168 +374,6 @@ class PolicyPack:
                 )
             )
         return judged
-
-
-def _marshal(value: Any) -> Any:
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
-            return _marshal(resource_reference_value(value))
-        return {key: _marshal(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_marshal(item) for item in value]
-    return value
-
-
-def for_analyzer(properties: struct_pb2.Struct) -> struct_pb2.Struct:
-    """Properties as the engine marshals them for an analyzer: secrets and unknowns kept, resource
-    references replaced by the referenced resource's id (custom) or URN (component).
-
-    pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go marshals with KeepUnknowns and KeepSecrets but
-    not KeepResources, and pkg/resource/plugin/rpc.go `MarshalPropertyValue` then writes a reference as
-    its ID when it has one, else its URN. pulumi-policy's deserializer does not know the reference
-    signature ("Unrecognized signature ... when unmarshaling resource property"), so sending the SDK's
-    Struct as recorded would crash the pack.
-    """
-    marshalled = struct_pb2.Struct()
-    marshalled.update(_marshal(json_format.MessageToDict(properties)))
-    return marshalled
-
-
-def stack_properties(resource: RecordedResource) -> struct_pb2.Struct:
-    """A resource's state for AnalyzeStack: its inputs as marshalled (secret and unknown where they
-    were), the outputs the provider added, and `additionalSecretOutputs` marked secret as the engine
-    marks them."""
-    inputs = json_format.MessageToDict(resource.inputs_struct)
-    state = {key: value for key, value in resource.outputs.items() if key not in inputs}
-    state.update(inputs)
-    for key in resource.options.get("additionalSecretOutputs", ()):
-        value = state.get(key)
-        if key in state and not (
-            isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
-        ):
-            state[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
-    properties = struct_pb2.Struct()
-    properties.update(_marshal(state))
-    return properties
-
-
-def policies_of(info: analyzer_pb2.AnalyzerInfo, levels: Mapping[str, str] | None = None) -> list[PolicyInfo]:
-    """The pack's rules as `PolicyInfo`, at the levels the policy config resolved (or the pack's own)."""
-    found = []
-    for policy in info.policies:
-        schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
-        found.append(
-            PolicyInfo(
-                name=policy.name,
-                description=policy.description,
-                level=(levels or {}).get(policy.name, LEVELS.get(policy.enforcementLevel, ADVISORY)),
-                severity=SEVERITIES.get(policy.severity, ""),
-                remediation_steps=policy.remediation_steps,
-                tags=tuple(policy.tags),
-                framework=policy.framework.name if policy.HasField("framework") else "",
-                url=policy.url,
-                kind="stack" if policy.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
-                config_schema=schema,
-            )
-        )
-    return found
-
-
-def resolve_policy_config(
-    info: analyzer_pb2.AnalyzerInfo, document: Mapping[str, Any]
-) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    """Levels and options per rule, as the CLI resolves a policy-pack-config file: the rule's own level,
-    the pack's initial config, then `all`, then the rule's entry (a level, or an object with an optional
-    `enforcementLevel` and options). Options get the configSchema's defaults and are validated against
-    it. Every unknown rule, bad level and bad option is reported in one PolicyConfigError."""
-    names = {policy.name: policy for policy in info.policies}
-    problems: list[str] = []
-    problems.extend(
-        f"{name}: no such rule in policy pack {info.name}" for name in sorted(set(document) - set(names) - {"all"})
-    )
-
-    def level_of(key: str, value: Any) -> str | None:
-        if isinstance(value, Mapping):
-            if "enforcementLevel" not in value:
-                return None
-            value = value["enforcementLevel"]
-        if value not in LEVEL_VALUES:
-            problems.append(f"{key}: enforcement level {value!r} is not one of {', '.join(LEVEL_VALUES)}")
-            return None
-        return value
-
-    if isinstance(document.get("all"), Mapping):
-        problems.append("all: must be an enforcement level, not an object")
-    all_level = level_of("all", document["all"]) if "all" in document else None
-    levels: dict[str, str] = {}
-    properties: dict[str, dict[str, Any]] = {}
-    for name, policy in names.items():
-        level = LEVELS.get(policy.enforcementLevel, ADVISORY)
-        options: dict[str, Any] = {}
-        if name in info.initialConfig:
-            initial = info.initialConfig[name]
-            level = LEVELS.get(initial.enforcementLevel, level)
-            options.update(json_format.MessageToDict(initial.properties))
-        if all_level is not None:
-            level = all_level
-        entry = document.get(name)
-        if entry is not None:
-            if not isinstance(entry, str | Mapping):
-                problems.append(f"{name}: expected an enforcement level or an object, got {json.dumps(entry)}")
-            else:
-                level = level_of(name, entry) or level
-                if isinstance(entry, Mapping):
-                    options.update({key: value for key, value in entry.items() if key != "enforcementLevel"})
-        schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
-        for key, spec in (schema.get("properties") or {}).items():
-            if key not in options and isinstance(spec, Mapping) and "default" in spec:
-                options[key] = spec["default"]
-        if schema.get("properties"):
-            validator = jsonschema.Draft7Validator({"type": "object", **schema})
-            for error in sorted(validator.iter_errors(options), key=lambda e: list(e.absolute_path)):
-                where = ".".join(str(part) for part in error.absolute_path) or "(options)"
-                problems.append(f"{name}: {where}: {error.message}")
-        elif options:
-            problems.append(f"{name}: takes no options, got {', '.join(sorted(options))}")
-        levels[name] = level
-        properties[name] = options
-    if problems:
-        raise PolicyConfigError("policy config problems:\n  " + "\n  ".join(problems))
-    return levels, properties
-
-
-def _seconds(duration: str) -> float:
-    """A Go duration ("5m", "1h30m", "90s") in seconds, as the engine converts custom timeouts."""
-    total, number = 0.0, ""
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
-    for char in duration.strip():
-        if char.isdigit() or char == ".":
-            number += char
-        elif char in units and number:
-            total += float(number) * units[char]
-            number = ""
-        else:
-            return 0.0
-    return total + (float(number) if number else 0.0)
-
-
-def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
-    options = resource.options
-    timeouts = options.get("customTimeouts") or {}
-    return analyzer_pb2.AnalyzerResourceOptions(
-        protect=bool(options.get("protect", False)),
-        ignoreChanges=list(options.get("ignoreChanges", ())),
-        deleteBeforeReplace=bool(options.get("deleteBeforeReplace", False)),
-        deleteBeforeReplaceDefined="deleteBeforeReplace" in options,
-        additionalSecretOutputs=list(options.get("additionalSecretOutputs", ())),
-        aliases=list(options.get("aliases", ())),
-        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            **{key: _seconds(value) for key, value in timeouts.items()}
-        )
-        if timeouts
-        else None,
-        parent=resource.parent,
-    )
 
 
 def is_cannot_judge(message: str, description: str = "") -> bool:

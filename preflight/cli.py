@@ -25,8 +25,9 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 from pulumi.runtime.proto import analyzer_pb2
 
 from preflight import pack_info
-from preflight.analyzer import AnalyzerError, PolicyConfigError, PolicyPack, policies_of, resolve_policy_config
+from preflight.analyzer import AnalyzerError, PolicyPack
 from preflight.model import Report
+from preflight.policy_config import PolicyConfigError, policies_of, resolve_policy_config
 from preflight.recorder import ProgramError, record
 from preflight.reports import FORMATS, compare, render, write_all
 from preflight.reports.values import struct_to_json

@@ -18,8 +18,9 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
-from preflight.analyzer import PolicyPack, policies_of
+from preflight.analyzer import PolicyPack
 from preflight.model import Coverage, Diagnostic, PolicyInfo, RecordedResource, Report, SourceLocation
+from preflight.policy_config import policies_of
 from tests.conftest import ROOT
 
 PROJECT = "shipshape"

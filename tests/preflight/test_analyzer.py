@@ -9,15 +9,9 @@ from pathlib import Path
 import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
-from preflight.analyzer import (
-    AnalyzerError,
-    PolicyConfigError,
-    PolicyPack,
-    is_cannot_judge,
-    policies_of,
-    resolve_policy_config,
-)
+from preflight.analyzer import AnalyzerError, PolicyPack, is_cannot_judge
 from preflight.model import ADVISORY, DISABLED, MANDATORY, Diagnostic
+from preflight.policy_config import PolicyConfigError, policies_of, resolve_policy_config
 from preflight.recorder import Recording, record
 from tests.conftest import ROOT
 

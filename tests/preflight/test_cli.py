@@ -13,8 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from preflight.analyzer import PolicyPack, policies_of
+from preflight.analyzer import PolicyPack
 from preflight.cli import Progress
+from preflight.policy_config import policies_of
 from preflight.recorder import record
 from preflight.reports.json_report import load_schema
 from tests.conftest import ROOT

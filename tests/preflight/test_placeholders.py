@@ -10,7 +10,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs
 
 from preflight import sdk_types
-from preflight.analyzer import for_analyzer, stack_properties
+from preflight.marshal import for_analyzer, stack_properties
 from preflight.mocks import ACCOUNT, UNKNOWN, StackMocks, UnknownInvokeError
 from preflight.model import RecordedResource
 

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
-from preflight.analyzer import PolicyPack, for_analyzer, policies_of
+from preflight.analyzer import PolicyPack
+from preflight.marshal import for_analyzer
 from preflight.mocks import UNKNOWN
 from preflight.model import Report
+from preflight.policy_config import policies_of
 from preflight.recorder import ProgramError, Recording, record
 from tests.conftest import ROOT
 
