@@ -14,6 +14,7 @@ import pulumi_aws as aws
 import components.aws_limits as aws_limits
 import components.iam as iam
 from components.access_logs import access_log_bucket
+from components.autoscaling import autoscaling
 from components.container import (
     CONTAINER_NAME,
     SERVER_IDLE_SECONDS,
@@ -21,6 +22,7 @@ from components.container import (
     graceful_timeout,
     web_concurrency,
 )
+from components.domain import issued_certificate
 from components.web_service_args import WebServiceArgs
 
 __all__ = ["WebService", "WebServiceArgs", "describe_rollout"]
@@ -166,7 +168,7 @@ class WebService(pulumi.ComponentResource):
             ),
         )
 
-        self._autoscaling(name, args, cluster, service, load_balancer, target_group, child)
+        autoscaling(name, args, cluster, service, load_balancer, target_group, child)
 
         scheme = "https" if args.https else "http"
         host = args.domain_name if args.domain_name is not None else load_balancer.dns_name
@@ -322,7 +324,7 @@ class WebService(pulumi.ComponentResource):
         forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
         certificate_arn = args.certificate_arn
         if args.domain_name is not None:
-            certificate_arn = self._issued_certificate(name, args, load_balancer, child, tags)
+            certificate_arn = issued_certificate(name, args, load_balancer, child, tags)
         if args.https:
             listeners = [
                 aws.lb.Listener(
@@ -364,127 +366,6 @@ class WebService(pulumi.ComponentResource):
                 )
             ]
         return load_balancer, target_group, listeners
-
-    def _issued_certificate(
-        self,
-        name: str,
-        args: WebServiceArgs,
-        load_balancer: aws.lb.LoadBalancer,
-        child: pulumi.ResourceOptions,
-        tags: dict[str, pulumi.Input[str]] | None,
-    ) -> pulumi.Output[str]:
-        """An ACM certificate for domain_name validated through DNS in hosted_zone_id, and the alias A record
-        pointing the name at the load balancer (AWS Copilot's path for an environment's domain). Returns the
-        validated certificate's ARN: the HTTPS listener waits until ACM has issued it."""
-        domain = args.domain_name
-        certificate = aws.acm.Certificate(
-            f"{name}-certificate",
-            domain_name=domain,
-            validation_method="DNS",
-            tags=tags,
-            opts=child,
-        )
-        # ACM answers one validation option per name on the certificate (here the one domain name): a CNAME
-        # the ACM docs call "DNS validation" records; Route 53 must hold each for the certificate to issue.
-        records = []
-        for index, validated in enumerate([domain]):
-            option = certificate.domain_validation_options.apply(
-                lambda options, validated=validated: _validation_option(options, validated)
-            )
-            records.append(
-                aws.route53.Record(
-                    f"{name}-validation-{index}",
-                    zone_id=args.hosted_zone_id,
-                    name=option.apply(lambda o: o.resource_record_name),
-                    type=option.apply(lambda o: o.resource_record_type),
-                    records=[option.apply(lambda o: o.resource_record_value)],
-                    ttl=300,
-                    # A certificate re-issued for the same name gets the same record: take it over.
-                    allow_overwrite=True,
-                    opts=child,
-                )
-            )
-        validation = aws.acm.CertificateValidation(
-            f"{name}-certificate-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn for record in records],
-            opts=child,
-        )
-        aws.route53.Record(
-            f"{name}-alias",
-            zone_id=args.hosted_zone_id,
-            name=domain,
-            type="A",
-            aliases=[
-                aws.route53.RecordAliasArgs(
-                    name=load_balancer.dns_name, zone_id=load_balancer.zone_id, evaluate_target_health=True
-                )
-            ],
-            opts=child,
-        )
-        return validation.certificate_arn
-
-    def _autoscaling(
-        self,
-        name: str,
-        args: WebServiceArgs,
-        cluster: aws.ecs.Cluster,
-        service: aws.ecs.Service,
-        load_balancer: aws.lb.LoadBalancer,
-        target_group: aws.lb.TargetGroup,
-        child: pulumi.ResourceOptions,
-    ) -> None:
-        target = aws.appautoscaling.Target(
-            f"{name}-scaling",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
-            min_capacity=args.min_count,
-            max_capacity=args.max_count,
-            opts=child,
-        )
-        common = {
-            "service_namespace": target.service_namespace,
-            "scalable_dimension": target.scalable_dimension,
-            "resource_id": target.resource_id,
-            "policy_type": "TargetTrackingScaling",
-        }
-        aws.appautoscaling.Policy(
-            f"{name}-cpu",
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=args.cpu_target_percent,
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ECSServiceAverageCPUUtilization"
-                ),
-                scale_in_cooldown=120,
-                scale_out_cooldown=30,
-            ),
-            opts=child,
-            **common,
-        )
-        aws.appautoscaling.Policy(
-            f"{name}-requests",
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=args.requests_per_target,
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ALBRequestCountPerTarget",
-                    resource_label=pulumi.Output.concat(load_balancer.arn_suffix, "/", target_group.arn_suffix),
-                ),
-                scale_in_cooldown=120,
-                scale_out_cooldown=30,
-            ),
-            opts=child,
-            **common,
-        )
-
-
-def _validation_option(
-    options: list[aws.acm.outputs.CertificateDomainValidationOption], domain: str
-) -> aws.acm.outputs.CertificateDomainValidationOption:
-    for option in options:
-        if option.domain_name == domain:
-            return option
-    raise ValueError(f"ACM gave no DNS validation option for {domain!r} (it gave {len(options)})")
 
 
 def describe_rollout(args: WebServiceArgs) -> dict[str, int]:
