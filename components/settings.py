@@ -28,6 +28,7 @@ from pulumi.runtime import config as runtime_config
 
 import components.aws_limits as aws_limits
 import components.checks as checks
+import components.domain_limits as domain_limits
 from components.container_host import ContainerHostArgs
 from components.counter_table import CounterTableArgs
 from components.network import HTTP, HTTPS, NetworkArgs
@@ -189,7 +190,7 @@ def refuse_documentation_values(settings: Settings) -> None:
         if key in settings.secret_keys:
             continue
         texts = list(value.values()) if isinstance(value, Mapping) else value
-        if value is not None and (reason := aws_limits.documentation_value(texts)) is not None:
+        if value is not None and (reason := domain_limits.documentation_value(texts)) is not None:
             problems.append(f"{NAMESPACE}:{key} = {_show(value)}: {reason} before `pulumi up`")
     if problems:
         raise SettingsError(problems)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import components.aws_limits as aws_limits
 import components.checks as checks
 import components.container as container
+import components.domain_limits as domain_limits
 import components.registry as registry
 from components.container import RESERVED_ENVIRONMENT
 from components.container_host import ContainerHostArgs
@@ -126,8 +127,8 @@ RULES: dict[str, checks.Rule] = {
     "logRetentionDays": aws_limits.log_retention,
     "logKmsKeyArn": checks.optional(aws_limits.kms_key_arn),
     "certificateArn": checks.optional(aws_limits.acm_certificate_arn),
-    "domainName": checks.optional(aws_limits.domain_name),
-    "hostedZoneId": checks.optional(aws_limits.hosted_zone_id),
+    "domainName": checks.optional(domain_limits.domain_name),
+    "hostedZoneId": checks.optional(domain_limits.hosted_zone_id),
     "cpuTargetPercent": aws_limits.cpu_target_percent,
     "requestsPerTarget": aws_limits.requests_per_target,
     "environment": container.environment(RESERVED_ENVIRONMENT),
@@ -147,8 +148,8 @@ COMBINED: list[tuple[str, tuple[str, ...], Callable[..., checks.Rule]]] = [
     ("existingPublicSubnetIds", ("existingVpcId",), aws_limits.subnets_of_vpc),
     ("existingPrivateSubnetIds", ("existingVpcId",), aws_limits.subnets_of_vpc),
     ("certificateArn", ("allowHttpWithoutCertificate", "domainName"), aws_limits.certificate_or_http),
-    ("certificateArn", ("domainName",), aws_limits.one_certificate_source),
-    ("hostedZoneId", ("domainName",), lambda domain: aws_limits.together_with(domain, "domainName", "hostedZoneId")),
+    ("certificateArn", ("domainName",), domain_limits.one_certificate_source),
+    ("hostedZoneId", ("domainName",), lambda domain: domain_limits.together_with(domain, "domainName", "hostedZoneId")),
     ("certificateArn", ("aws:region",), lambda region: _optional(aws_limits.arn_in(region, "the certificate"))),
     ("repositoryKmsKeyArn", ("aws:region",), lambda region: _optional(aws_limits.arn_in(region, "the KMS key"))),
     ("logKmsKeyArn", ("aws:region",), lambda region: _optional(aws_limits.arn_in(region, "the KMS key"))),

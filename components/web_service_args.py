@@ -10,6 +10,7 @@ import pulumi
 import components.aws_limits as aws_limits
 import components.checks as checks
 import components.container as container
+import components.domain_limits as domain_limits
 from components.container import RESERVED_ENVIRONMENT
 
 
@@ -148,8 +149,8 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
             "log_retention_days": aws_limits.log_retention,
             "log_kms_key_arn": aws_limits.kms_key_arn,
             "certificate_arn": aws_limits.acm_certificate_arn,
-            "domain_name": aws_limits.domain_name,
-            "hosted_zone_id": aws_limits.hosted_zone_id,
+            "domain_name": domain_limits.domain_name,
+            "hosted_zone_id": domain_limits.hosted_zone_id,
             "capacity_provider": aws_limits.capacity_provider,
             "min_count": aws_limits.task_count,
             "max_count": checks.at_least(args.min_count, "min_count"),
@@ -174,7 +175,7 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
     # None is the failing value here, which `check` would skip as "not given".
     reason = aws_limits.certificate_or_http(args.allow_http_without_certificate, args.domain_name)(
         args.certificate_arn
-    ) or aws_limits.one_certificate_source(args.domain_name)(args.certificate_arn)
+    ) or domain_limits.one_certificate_source(args.domain_name)(args.certificate_arn)
     if reason is not None:
         raise checks.ArgsError(owner, "certificate_arn", _shown(args.certificate_arn), reason)
     if (reason := aws_limits.one_log_key_source(args.create_log_kms_key)(args.log_kms_key_arn)) is not None:
@@ -183,7 +184,7 @@ def validate_web_service_args(args: WebServiceArgs) -> None:
         raise checks.ArgsError(
             owner, "log_group_name", None, "create_log_kms_key needs the log group's name: its key policy names it"
         )
-    zone_rule = aws_limits.together_with(args.domain_name, "domain_name", "hosted_zone_id")
+    zone_rule = domain_limits.together_with(args.domain_name, "domain_name", "hosted_zone_id")
     if (reason := zone_rule(args.hosted_zone_id)) is not None:
         raise checks.ArgsError(owner, "hosted_zone_id", _shown(args.hosted_zone_id), reason)
     if (args.counter_table_name is None) != (args.counter_table_arn is None):
