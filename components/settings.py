@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import config as runtime_config
 
 import components.aws_limits as aws_limits
@@ -35,7 +34,7 @@ from components.network import HTTP, HTTPS, NetworkArgs
 from components.registry import ImageArgs, RepositoryArgs
 from components.stack_keys import ARGS_KEYS, COMBINED, RULES
 from components.web_service_args import WebServiceArgs
-from preflight.config_types import SECRET_PLACEHOLDER, ConfigTypeError, from_cli_string
+from preflight.config_types import SECRET_PLACEHOLDER, ConfigTypeError, from_cli_string, load_yaml
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 NAMESPACE = "shipshape"
@@ -66,7 +65,7 @@ class SettingsError(pulumi.RunError):
 @cache
 def declarations(project_file: Path = PROJECT_FILE) -> dict[str, dict[str, Any]]:
     """The `config:` declarations of Pulumi.yaml: key -> {type, description, default}."""
-    document = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    document = load_yaml(project_file.read_text(encoding="utf-8"))
     declared = document.get("config") or {}
     return {key: spec for key, spec in declared.items() if ":" not in key and isinstance(spec, dict)}
 

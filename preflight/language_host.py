@@ -9,6 +9,7 @@ recording of another copy of the project imports its own rather than the first o
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import site
 import sys
@@ -37,6 +38,7 @@ def as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[N
             forgotten.add(name)
             del loaded_from[name]
     _forget_registrations(forgotten)
+    _resolved_directory.cache_clear()  # a directory's symlinks may have changed since the last run
     before = set(sys.modules)
     previous_cwd = Path.cwd()
     previous_path = list(sys.path)
@@ -60,8 +62,25 @@ def as_language_host(project_dir: Path, location: ProgramLocation) -> Iterator[N
 
 
 def _under(filename: str, directories: list[Path]) -> bool:
-    path = Path(filename).resolve()
+    if not directories:
+        return False
+    path = Path(_resolved(filename))
     return any(path.is_relative_to(directory.resolve()) for directory in directories)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved_directory(directory: str) -> str:
+    return os.path.realpath(directory)
+
+
+def _resolved(filename: str) -> str:
+    """`os.path.realpath(filename)`, resolving each directory once: a program imports some 800 SDK modules from
+    a few dozen directories, and resolving a path makes a system call per component. A module file that is
+    itself a symlink is still followed."""
+    if os.path.islink(filename):
+        return os.path.realpath(filename)
+    directory, name = os.path.split(filename)
+    return os.path.join(_resolved_directory(directory), name)
 
 
 def _forget_registrations(modules: set[str]) -> None:
@@ -78,11 +97,11 @@ def _forget_registrations(modules: set[str]) -> None:
 
 def in_project(filename: str, project_dir: Path) -> bool:
     """Whether a source file is the project's own code (not an installed package in its virtualenv)."""
-    path = Path(filename)
-    if not path.is_absolute():
+    if not os.path.isabs(filename):
         return False
-    path = path.resolve()
-    return path.is_relative_to(project_dir) and "site-packages" not in path.parts
+    path = _resolved(filename)
+    inside = os.path.commonpath((path, str(project_dir))) == str(project_dir)
+    return inside and "site-packages" not in path.split(os.sep)
 
 
 def reset_runtime() -> None:

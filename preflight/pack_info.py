@@ -61,3 +61,12 @@ def store(pack_dir: Path, info: analyzer_pb2.AnalyzerInfo) -> None:
         Path(handle.name).replace(directory / f"analyzer-info-{pack_key(pack_dir)}.binpb")
     except OSError as error:
         print(f"preflight: note: pack info not cached ({error})", file=sys.stderr)
+
+
+def mark(path: Path) -> None:
+    """Create an empty marker file in the cache; one that cannot be written only costs the next run time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as error:
+        print(f"preflight: note: {path.name} not cached ({error})", file=sys.stderr)

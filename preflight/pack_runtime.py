@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from preflight.config_types import load_yaml
+
 POLICY_PROJECT_FILE = "PulumiPolicy.yaml"
 
 
@@ -30,7 +32,7 @@ def _runtime_options(pack_dir: Path) -> dict[str, object]:
     if not path.is_file():
         return {}
     try:
-        project = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        project = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise PackEnvironmentError(f"policy pack: {path} is not valid YAML: {error}") from None
     runtime = project.get("runtime") if isinstance(project, dict) else None

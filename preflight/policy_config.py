@@ -3,11 +3,14 @@ with the rules' configSchema defaults, validation), before and apart from any an
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
@@ -82,6 +85,7 @@ def resolve_policy_config(
     all_level = level_of("all", document["all"]) if "all" in document else None
     levels: dict[str, str] = {}
     properties: dict[str, dict[str, Any]] = {}
+    checks: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for name, policy in names.items():
         level = LEVELS.get(policy.enforcementLevel, ADVISORY)
         options: dict[str, Any] = {}
@@ -104,14 +108,56 @@ def resolve_policy_config(
             if key not in options and isinstance(spec, Mapping) and "default" in spec:
                 options[key] = spec["default"]
         if schema.get("properties"):
-            validator = jsonschema.Draft7Validator({"type": "object", **schema})
-            for error in sorted(validator.iter_errors(options), key=lambda e: list(e.absolute_path)):
-                where = ".".join(str(part) for part in error.absolute_path) or "(options)"
-                problems.append(f"{name}: {where}: {error.message}")
+            checks.append((name, {"type": "object", **schema}, options))
         elif options:
             problems.append(f"{name}: takes no options, got {', '.join(sorted(options))}")
         levels[name] = level
         properties[name] = options
+    problems.extend(schema_problems(checks))
     if problems:
         raise PolicyConfigError("policy config problems:\n  " + "\n  ".join(problems))
     return levels, properties
+
+
+# Digests of (rule, schema, options) sets found valid, by this process and earlier runs (marker files in
+# preflight's cache directory): the answer is a pure function of them and jsonschema's code, and importing
+# jsonschema alone costs about a tenth of a second a run.
+_VALID: set[str] = set()
+
+
+@functools.cache
+def _jsonschema_stamp() -> tuple[str, int]:
+    """Which jsonschema would validate (its file and modification time), without importing it."""
+    spec = importlib.util.find_spec("jsonschema")
+    origin = spec.origin if spec is not None and spec.origin else ""
+    return origin, os.stat(origin).st_mtime_ns if origin else 0
+
+
+def _checks_digest(checks: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> str:
+    material = json.dumps([_jsonschema_stamp(), checks], sort_keys=True, default=repr)
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def schema_problems(checks: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> list[str]:
+    """Each rule's options validated against its configSchema (JSON Schema draft 7), as the CLI does."""
+    if not checks:
+        return []
+    from preflight import pack_info
+
+    digest = _checks_digest(checks)
+    marker = pack_info.cache_dir() / f"config-valid-{digest}"
+    if digest in _VALID or marker.is_file():
+        _VALID.add(digest)
+        return []
+    import jsonschema  # only when this set of options was not validated before
+
+    problems = []
+    for name, schema, options in checks:
+        validator = jsonschema.Draft7Validator(schema)
+        for error in sorted(validator.iter_errors(options), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(part) for part in error.absolute_path) or "(options)"
+            problems.append(f"{name}: {where}: {error.message}")
+    if not problems:
+        _VALID.add(digest)
+        pack_info.mark(marker)
+    return problems

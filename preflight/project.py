@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from preflight.config_types import load_yaml
 from preflight.stack_config import ConfigError
 
 
@@ -56,7 +57,7 @@ class ProgramLocation:
 def _project_document(project_dir: Path) -> dict[str, Any]:
     path = project_dir / "Pulumi.yaml"
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        document = load_yaml(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except yaml.YAMLError as error:
         raise ConfigError(f"Pulumi.yaml: not valid YAML: {' '.join(str(error).split())}") from None
     return document if isinstance(document, dict) else {}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
+from preflight import policy_config
 from preflight.analyzer import AnalyzerError, PolicyPack, is_cannot_judge
 from preflight.model import ADVISORY, DISABLED, MANDATORY, Diagnostic
 from preflight.policy_config import PolicyConfigError, policies_of, resolve_policy_config
@@ -38,6 +40,31 @@ PORTS = {"ports": {"type": "array", "items": {"type": "integer"}, "default": [44
 
 
 class TestPolicyConfig:
+    @pytest.fixture(autouse=True)
+    def cache(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        monkeypatch.setattr(policy_config, "_VALID", set())
+        return tmp_path / "shipshape-preflight"
+
+    def test_valid_options_are_validated_once_then_remembered(
+        self, cache: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        info = info_with(rule("open-ports", schema=PORTS))
+        assert resolve_policy_config(info, {"open-ports": {"ports": [80]}})[1] == {"open-ports": {"ports": [80]}}
+        assert len(list(cache.glob("config-valid-*"))) == 1
+        monkeypatch.setattr(policy_config, "_VALID", set())  # a later run: only the marker file remembers
+        monkeypatch.setitem(sys.modules, "jsonschema", None)  # importing jsonschema now fails
+        assert resolve_policy_config(info, {"open-ports": {"ports": [80]}})[1] == {"open-ports": {"ports": [80]}}
+        with pytest.raises(ImportError):  # other options are validated afresh
+            resolve_policy_config(info, {"open-ports": {"ports": [81]}})
+
+    def test_invalid_options_are_never_remembered(self, cache: Path) -> None:
+        info = info_with(rule("open-ports", schema=PORTS))
+        for _ in range(2):
+            with pytest.raises(PolicyConfigError, match="'x' is not of type 'integer'"):
+                resolve_policy_config(info, {"open-ports": {"ports": ["x"]}})
+        assert not list(cache.glob("config-valid-*"))
+
     def test_rule_levels_then_all_then_each_rule(self) -> None:
         info = info_with(rule("a", analyzer_pb2.MANDATORY), rule("b"), rule("c"))
         assert resolve_policy_config(info, {})[0] == {"a": MANDATORY, "b": ADVISORY, "c": ADVISORY}
