@@ -201,9 +201,11 @@ class ContainerHost(pulumi.ComponentResource):
             ],
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
             # The bootstrap's last resort: a host that fails and cannot tell its group (with VPC endpoints only
-            # there is no route to the Auto Scaling API) powers itself off, which then terminates it, and the
-            # group replaces an instance that is not running ("Health checks for instances in an Auto Scaling
-            # group": any state other than running is unhealthy). No autoscaling endpoint is paid for one call.
+            # there is no route to the Auto Scaling API) powers itself off, which terminates it, and the group
+            # replaces an instance whose state is anything but running (Auto Scaling user guide, "Health checks
+            # for Auto Scaling instances"), at the latest when the grace period ends. Chosen over an autoscaling
+            # interface endpoint: that would be paid per AZ-hour for one call on the failure path, while this
+            # needs no API, permission or route, and also covers a call that fails through NAT.
             instance_initiated_shutdown_behavior="terminate",
             # A launch template takes its user data base64-encoded (pulumi-aws ec2/launchTemplate: user_data).
             user_data=self._user_data(name, args, region).apply(
