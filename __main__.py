@@ -37,7 +37,8 @@ table = (
 )
 counter_table = {"counter_table_name": table.name, "counter_table_arn": table.arn} if table else {}
 
-# The VPC endpoints' policies name the repository, the service's log group and the table.
+# The VPC endpoints' policies name the repository, the service's log group and the table (and, with the host,
+# what the host calls: settings' hostEnabled reaches NetworkArgs.host_enabled).
 log_group_arn = pulumi.Output.concat(
     "arn:", settings.partition, ":logs:", settings.region, ":", account_id, ":log-group:", settings.log_group_name
 )
@@ -70,7 +71,16 @@ web = WebService(
 
 if settings.host_enabled:
     # The seeds' second path: one host in a private subnet, bootstrapped by user data, reached through SSM.
-    # It is not behind the ALB, so the ALB's group gets no way to its app port.
+    # It is not behind the ALB, so the ALB's group gets no way to its app port. With VPC endpoints it sends
+    # HTTPS to them only, as the tasks do (the network made one for each call the host makes: hostEnabled).
+    endpoints = (
+        {
+            "endpoint_security_group_id": network.endpoint_security_group_id,
+            "endpoint_prefix_list_ids": network.endpoint_prefix_list_ids,
+        }
+        if network.endpoint_security_group_id is not None
+        else {}
+    )
     host = ContainerHost(
         "host",
         settings.to_container_host_args(
@@ -81,6 +91,7 @@ if settings.host_enabled:
             image_reference=image.reference,
             app_version=image.tag,
             **counter_table,
+            **endpoints,
         ),
         opts=with_provider,
     )

@@ -4,15 +4,15 @@ Its user data (components/user_data) installs docker and the ECR credential help
 digest-pinned image through the instance role and runs it under systemd. The instance sits in a private
 subnet without a public IP or key pair, answers only IMDSv2, keeps its root volume encrypted, and is
 reached through Session Manager. An Auto Scaling group of one launches it from a launch template: a host
-whose bootstrap fails reports itself unhealthy and is replaced, and a new image digest (new user data,
-new template version) is rolled out by an instance refresh.
+whose bootstrap fails reports itself unhealthy (or, when it cannot, powers off and is terminated) and is
+replaced, and a new image digest (new user data, new template version) is rolled out by an instance refresh.
+With VPC endpoints (endpoint_security_group_id) its HTTPS goes to the endpoints only
+(components.host_security_group).
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -24,13 +24,12 @@ import components.checks as checks
 import components.container as container
 import components.iam as iam
 import components.user_data as user_data
+from components.host_security_group import host_security_group
 
 AMI_PARAMETERS = {
     "x86_64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
     "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
 }
-HTTPS = 443
-WORLD_V4 = "0.0.0.0/0"
 # Docker's bridge adds a hop between the container and the instance metadata service.
 METADATA_HOP_LIMIT = 2
 # Amazon Linux 2023 AMIs boot from /dev/xvda.
@@ -38,11 +37,6 @@ ROOT_DEVICE = "/dev/xvda"
 # The bootstrap's worst case: installs, docker's start and the pull each retry for about a minute, then
 # two minutes of health checks; the group judges the host only after this.
 HEALTH_CHECK_GRACE_SECONDS = 600
-
-
-def _rule_suffix(cidr: str) -> str:
-    """A stable resource-name suffix for a CIDR: 10.20.0.0/16 -> 10-20-0-0-16."""
-    return re.sub(r"[^0-9a-f]+", "-", cidr.lower()).strip("-")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +78,13 @@ class ContainerHostArgs:
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """NAME -> ARN of a Secrets Manager secret or SSM parameter: fetched with the instance role into a root-only
     tmpfs env file each time the container starts; the role may read only these. Default: none."""
+    endpoint_security_group_id: pulumi.Input[str] | None = None
+    """With VPC endpoints (Network's endpoint_security_group_id): the interface endpoints' group. The host then
+    sends HTTPS only to it and to endpoint_prefix_list_ids, never to 0.0.0.0/0. Default None: no endpoints,
+    HTTPS to anywhere through NAT."""
+    endpoint_prefix_list_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """With endpoint_security_group_id: gateway service (s3, dynamodb) -> its endpoint's prefix list id (Network's
+    endpoint_prefix_list_ids); s3 is required, for the image layers and the dnf repositories. Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags for the host's resources; stack-wide tags come from the provider. Default: none."""
 
@@ -112,6 +113,20 @@ class ContainerHostArgs:
                 self.counter_table_arn,
                 "counter_table_name and counter_table_arn go together",
             )
+        if self.endpoint_security_group_id is None and self.endpoint_prefix_list_ids:
+            raise checks.ArgsError(
+                owner,
+                "endpoint_prefix_list_ids",
+                dict(self.endpoint_prefix_list_ids),
+                "goes with endpoint_security_group_id: give both (VPC endpoints) or neither (NAT)",
+            )
+        if self.endpoint_security_group_id is not None and "s3" not in self.endpoint_prefix_list_ids:
+            raise checks.ArgsError(
+                owner,
+                "endpoint_prefix_list_ids",
+                dict(self.endpoint_prefix_list_ids),
+                "needs the s3 gateway endpoint's prefix list: image layers and dnf packages come from S3",
+            )
         if isinstance(self.image_reference, str):
             try:
                 user_data.check_image_reference(self.image_reference)
@@ -137,7 +152,7 @@ class ContainerHost(pulumi.ComponentResource):
 
         role, grants = self._role(name, args, child, tags)
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
-        security_group = self._security_group(name, args, child, tags)
+        security_group = host_security_group(name, args, child, tags)
 
         # The newest AL2023 release: a new AMI replaces the host on the next `up`, which is how it gets patched.
         # `value` is always sensitive in pulumi-aws's schema (ssm/getParameter: "Value of the parameter. This value
@@ -185,6 +200,13 @@ class ContainerHost(pulumi.ComponentResource):
                 )
             ],
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            # The bootstrap's last resort: a host that fails and cannot tell its group (with VPC endpoints only
+            # there is no route to the Auto Scaling API) powers itself off, which terminates it, and the group
+            # replaces an instance whose state is anything but running (Auto Scaling user guide, "Health checks
+            # for Auto Scaling instances"), at the latest when the grace period ends. Chosen over an autoscaling
+            # interface endpoint: that would be paid per AZ-hour for one call on the failure path, while this
+            # needs no API, permission or route, and also covers a call that fails through NAT.
+            instance_initiated_shutdown_behavior="terminate",
             # A launch template takes its user data base64-encoded (pulumi-aws ec2/launchTemplate: user_data).
             user_data=self._user_data(name, args, region).apply(
                 lambda script: base64.b64encode(script.encode("utf-8")).decode("ascii")
@@ -206,7 +228,8 @@ class ContainerHost(pulumi.ComponentResource):
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            # EC2 status checks, plus the bootstrap's own verdict: on failure it calls SetInstanceHealth.
+            # EC2 status checks, plus the bootstrap's own verdict: on failure it calls SetInstanceHealth, or
+            # powers the instance off (terminated, see the template) when that call fails.
             health_check_type="EC2",
             health_check_grace_period=HEALTH_CHECK_GRACE_SECONDS,
             # pulumi-aws autoscaling/group: with instance_refresh set, a change of launch_template starts a
@@ -226,6 +249,8 @@ class ContainerHost(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=grants),
         )
         # The bootstrap marks its own instance unhealthy on failure; only this group's instances, only that.
+        # Through NAT this is the quick way; with VPC endpoints only, the call cannot leave the VPC and the
+        # bootstrap's power-off does the same.
         aws.iam.RolePolicy(
             f"{name}-heal",
             role=role.id,
@@ -295,60 +320,6 @@ class ContainerHost(pulumi.ComponentResource):
         statements += iam.secret_read_statements(list(args.secrets.values()), parameter_action="ssm:GetParameter")
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=iam.policy_json(statements), opts=child)
         return role, [policy]
-
-    @staticmethod
-    def _security_group(
-        name: str, args: ContainerHostArgs, child: pulumi.ResourceOptions, tags: dict[str, str] | None
-    ) -> aws.ec2.SecurityGroup:
-        """The app port from the load balancer's group and the named private CIDRs; out on 443 only."""
-        port = args.container_port
-        group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="Container host: app port from the load balancer and named private ranges only",
-            revoke_rules_on_delete=True,
-            tags=tags,
-            opts=child,
-        )
-        if args.load_balancer_security_group_id is not None:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-in-alb",
-                security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=args.load_balancer_security_group_id,
-                description="App port from the load balancer",
-                opts=child,
-            )
-        for cidr in args.allowed_cidrs:
-            network = ipaddress.ip_network(cidr)
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-in-{_rule_suffix(cidr)}",
-                security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4=cidr if network.version == 4 else None,
-                cidr_ipv6=cidr if network.version == 6 else None,
-                description=f"App port from {cidr} (hostAllowedCidrs)",
-                opts=child,
-            )
-        # ECR (API and registry), the S3 image layers, the dnf mirrors, SSM and DynamoDB all speak HTTPS on
-        # public endpoints reached through NAT, or through VPC endpoints whose addresses are not known here:
-        # so 443 to anywhere. DNS, the metadata service and time sync use link-local addresses that security
-        # groups never filter, and nothing else leaves the host.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-out-https",
-            security_group_id=group.id,
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            cidr_ipv4=WORLD_V4,
-            description="HTTPS to AWS APIs and package mirrors (ECR, S3, SSM, DynamoDB, dnf)",
-            opts=child,
-        )
-        return group
 
     @staticmethod
     def _user_data(name: str, args: ContainerHostArgs, region: pulumi.Input[str]) -> pulumi.Output[str]:

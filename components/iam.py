@@ -84,16 +84,18 @@ def counter_table_statements(table_arn: pulumi.Input[str]) -> list[Statement]:
 
 
 def secret_read_statements(
-    secret_arns: Sequence[pulumi.Input[str]], parameter_action: str = "ssm:GetParameters"
+    secret_arns: Sequence[pulumi.Input[str]], parameter_action: str | Sequence[str] = "ssm:GetParameters"
 ) -> list[Statement]:
     """Read exactly the secrets the task definition names (Secrets Manager and SSM parameters).
 
     parameter_action: ECS reads parameters with ssm:GetParameters; the EC2 host's `aws ssm get-parameter`
-    needs ssm:GetParameter.
+    needs ssm:GetParameter; an endpoint both go through allows both (a sequence).
 
     ARNs known now are granted the one action of their service; an ARN still unknown (an Output) gets both
     actions on that ARN alone, which grants nothing more: each action only matches its own service's ARNs.
     """
+    parameter_actions = [parameter_action] if isinstance(parameter_action, str) else sorted(set(parameter_action))
+    parameter_grant: str | list[str] = parameter_actions[0] if len(parameter_actions) == 1 else parameter_actions
     known = [arn for arn in secret_arns if isinstance(arn, str)]
     pending = [arn for arn in secret_arns if not isinstance(arn, str)]
     secrets_manager = sorted(arn for arn in known if ":secretsmanager:" in arn)
@@ -110,14 +112,14 @@ def secret_read_statements(
         )
     if parameters:
         statements.append(
-            {"Sid": "ReadNamedParameters", "Effect": "Allow", "Action": parameter_action, "Resource": parameters}
+            {"Sid": "ReadNamedParameters", "Effect": "Allow", "Action": parameter_grant, "Resource": parameters}
         )
     if pending:
         statements.append(
             {
                 "Sid": "ReadNamedSecretsNotYetKnown",
                 "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue", parameter_action],
+                "Action": ["secretsmanager:GetSecretValue", *parameter_actions],
                 "Resource": pending,
             }
         )
@@ -161,19 +163,25 @@ def kms_decrypt_statements(key_arn: pulumi.Input[str] | None) -> list[Statement]
 
 
 # What Session Manager's agent calls, in place of the AWS managed AmazonSSMManagedInstanceCore (which also
-# grants ssm:GetParameter* and ssm:GetDocument on every parameter and document of the account). AWS's Session
-# Manager guide lists these for a custom instance profile; the ssmmessages and ec2messages actions take no
-# resource ARN, and the instance ssm:UpdateInstanceInformation names does not exist when the role is created.
+# grants ssm:GetParameter* and ssm:GetDocument on every parameter and document of the account): the actions of
+# AWS's managed AWSCloud9SSMInstanceProfile policy, which Session Manager's guide ("Create a custom IAM role for
+# Session Manager") also lists. No ec2messages: since SSM Agent 3.3.40.0 the agent takes its messages through
+# ssmmessages when it can reach it ("Reference: ec2messages, ssmmessages, and other API operations"), and the
+# host always boots the newest AL2023 AMI; so with VPC endpoints the host needs the ssm and ssmmessages
+# endpoints only (SESSION_MANAGER_ENDPOINTS). The ssmmessages actions take no resource ARN, and the instance
+# ssm:UpdateInstanceInformation names does not exist when the role is created.
 SESSION_MANAGER_ACTIONS = (
     "ssm:UpdateInstanceInformation",
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
-    "ec2messages:GetMessages",
 )
+SESSION_MANAGER_ENDPOINTS = ("ssm", "ssmmessages")
 
 
-def session_manager_statements() -> list[Statement]:
-    """Register with Systems Manager and open Session Manager channels, nothing else."""
-    return [{"Sid": "SessionManager", "Effect": "Allow", "Action": list(SESSION_MANAGER_ACTIONS), "Resource": "*"}]
+def session_manager_statements(service: str | None = None) -> list[Statement]:
+    """Register with Systems Manager and open Session Manager channels, nothing else; with `service` (ssm or
+    ssmmessages), only that service's actions, for its VPC endpoint's policy."""
+    actions = [a for a in SESSION_MANAGER_ACTIONS if service is None or a.split(":")[0] == service]
+    return [{"Sid": "SessionManager", "Effect": "Allow", "Action": actions, "Resource": "*"}]

@@ -60,6 +60,11 @@ class NetworkArgs:
     secret_arns: Sequence[pulumi.Input[str]] = ()
     """The Secrets Manager secrets and SSM parameters the tasks read at start: secretsmanager and ssm endpoints
     serve exactly these (the tasks have no other way out). Default: none, no such endpoints."""
+    host_enabled: bool = False
+    """The EC2 host (ContainerHost) runs in the private subnets too. With vpc_endpoints it gets an endpoint for
+    each AWS call its bootstrap and agents make: ssm and ssmmessages for Session Manager, its own
+    ssm:GetParameter on the named parameters, and Amazon Linux 2023's package repository in the S3 gateway's
+    policy. Default False."""
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -178,8 +183,10 @@ class Network(pulumi.ComponentResource):
             description="App port from the load balancer",
             opts=child,
         )
+        # With endpoints: the interface endpoints' group and each gateway service's prefix list (s3, dynamodb),
+        # the only places the app's tasks, and a ContainerHost given these, send HTTPS to.
         self.endpoint_security_group_id: pulumi.Output[str] | None = None
-        self.endpoint_prefix_list_ids: list[pulumi.Output[str]] = []
+        self.endpoint_prefix_list_ids: dict[str, pulumi.Output[str]] = {}
         if args.vpc_endpoints:
             self._endpoints(name, args, vpc_cidr, child)
             # With endpoints the tasks reach AWS through them only: the interface endpoints' group and the
@@ -194,7 +201,7 @@ class Network(pulumi.ComponentResource):
                 description="HTTPS to the interface endpoints (ECR, CloudWatch Logs, named secrets)",
                 opts=child,
             )
-            for service, prefix_list in zip(self.gateway_services, self.endpoint_prefix_list_ids, strict=True):
+            for service, prefix_list in self.endpoint_prefix_list_ids.items():
                 aws.vpc.SecurityGroupEgressRule(
                     f"{name}-app-out-{service}",
                     security_group_id=app_id,
@@ -232,8 +239,9 @@ class Network(pulumi.ComponentResource):
     def _endpoints(
         self, name: str, args: NetworkArgs, vpc_cidr: pulumi.Output[str], child: pulumi.ResourceOptions
     ) -> None:
-        """Private routes to ECR, S3 (image layers), CloudWatch Logs and DynamoDB, each with a policy naming
-        only this stack's repository, log group, table and ECR's layer bucket."""
+        """Private routes to ECR, S3 (image layers), CloudWatch Logs and DynamoDB (and, for the host, Systems
+        Manager and the AL2023 repositories), each with a policy naming only this stack's repository, log
+        group, table, secrets and the AWS-owned buckets they need."""
         region = args.region
         endpoint_group = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
@@ -254,7 +262,7 @@ class Network(pulumi.ComponentResource):
         )
         self.endpoint_security_group_id = endpoint_group.id
         policies = endpoint_policies(args)
-        for service in (*INTERFACE_ENDPOINTS, *secret_services(args.secret_arns)):
+        for service in interface_services(args):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc_id,
@@ -270,8 +278,7 @@ class Network(pulumi.ComponentResource):
             vpc_id=self.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)
         ).ids
         # DynamoDB only for the counter table: without one nothing here calls it.
-        self.gateway_services = [s for s in GATEWAY_ENDPOINTS if s != "dynamodb" or args.counter_table_arn is not None]
-        for service in self.gateway_services:
+        for service in [s for s in GATEWAY_ENDPOINTS if s != "dynamodb" or args.counter_table_arn is not None]:
             endpoint = aws.ec2.VpcEndpoint(
                 f"{name}-{service}",
                 vpc_id=self.vpc_id,
@@ -282,7 +289,7 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             # The AWS-managed prefix list of the service's addresses the gateway routes (com.amazonaws.<region>.s3).
-            self.endpoint_prefix_list_ids.append(endpoint.prefix_list_id)
+            self.endpoint_prefix_list_ids[service] = endpoint.prefix_list_id
 
 
 def ecr_layer_bucket_arn(region: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -292,6 +299,26 @@ def ecr_layer_bucket_arn(region: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.from_input(region).apply(
         lambda name: f"arn:{aws_limits.partition_of(name)}:s3:::prod-{name}-starport-layer-bucket/*"
     )
+
+
+def al2023_repository_objects(region: str) -> str:
+    """The objects of the S3 bucket Amazon Linux 2023's dnf repositories are served from, in `region`: the AMI's
+    /etc/yum.repos.d/amazonlinux.repo reads its mirror list from
+    `https://al2023-repos-$awsregion-de612dc2.s3$dualstack.$awsregion.$awsdomain/core/mirrors/...`, and AWS's
+    data-perimeter examples (aws-samples/data-perimeter-policy-examples, vpc_endpoint_policies/README.md,
+    "Amazon EC2 Linux patching", and s3_endpoint_policy.json) allow s3:GetObject on
+    `arn:aws:s3:::al2023-repos-<region>-de612dc2/*`. The host's bootstrap empties dnf's `dualstack` variable so
+    dnf asks for the regional S3 name, the one the gateway endpoint serves."""
+    return f"arn:{aws_limits.partition_of(region)}:s3:::al2023-repos-{region}-de612dc2/*"
+
+
+def interface_services(args: NetworkArgs) -> tuple[str, ...]:
+    """The interface endpoints: ECR and logs for the tasks, the named secrets' services, and Session Manager's
+    for the host."""
+    extra = set(secret_services(args.secret_arns))
+    if args.host_enabled:
+        extra.update(iam.SESSION_MANAGER_ENDPOINTS)
+    return (*INTERFACE_ENDPOINTS, *sorted(extra))
 
 
 def secret_services(secret_arns: Sequence[pulumi.Input[str]]) -> tuple[str, ...]:
@@ -309,27 +336,43 @@ def secret_services(secret_arns: Sequence[pulumi.Input[str]]) -> tuple[str, ...]
 
 def endpoint_policies(args: NetworkArgs) -> dict[str, pulumi.Output[str]]:
     """Each endpoint's policy: only this stack's repository (ecr.api, ecr.dkr), log group (logs), table
-    (dynamodb) and ECR's layer bucket (s3). A service whose resource is not given keeps AWS's default."""
-    policies = {
-        "s3": iam.endpoint_policy(
-            [
-                {
-                    "Sid": "EcrImageLayers",
-                    "Effect": "Allow",
-                    "Action": "s3:GetObject",
-                    "Resource": ecr_layer_bucket_arn(args.region),
-                }
-            ]
+    (dynamodb), secrets (secretsmanager, ssm), Session Manager's calls (ssm, ssmmessages) and the AWS-owned
+    buckets of ECR's layers and, for the host, AL2023's packages (s3). A service whose resource is not given
+    keeps AWS's default."""
+    s3 = [
+        {
+            "Sid": "EcrImageLayers",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": ecr_layer_bucket_arn(args.region),
+        }
+    ]
+    if args.host_enabled:
+        # dnf only reads objects (the mirror list, repository metadata, packages); nothing is listed.
+        s3.append(
+            {
+                "Sid": "AmazonLinuxRepositories",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": pulumi.Output.from_input(args.region).apply(al2023_repository_objects),
+            }
         )
-    }
+    policies = {"s3": iam.endpoint_policy(s3)}
     if args.repository_arn is not None:
         ecr = iam.endpoint_policy(iam.ecr_pull_statements(args.repository_arn))
         policies.update({"ecr.api": ecr, "ecr.dkr": ecr})
     if args.log_group_arn is not None:
         policies["logs"] = iam.endpoint_policy(iam.log_write_statements(args.log_group_arn))
-    if args.secret_arns:
-        secrets = iam.endpoint_policy(iam.secret_read_statements(list(args.secret_arns)))
-        policies.update({"secretsmanager": secrets, "ssm": secrets})
+    # ECS reads parameters with ssm:GetParameters, the host's `aws ssm get-parameter` with ssm:GetParameter.
+    parameter_actions = ("ssm:GetParameters", "ssm:GetParameter") if args.host_enabled else ("ssm:GetParameters",)
+    secrets = iam.secret_read_statements(list(args.secret_arns), parameter_action=parameter_actions)
+    if secrets:
+        policies["secretsmanager"] = iam.endpoint_policy(secrets)
+    if args.host_enabled:
+        policies["ssm"] = iam.endpoint_policy(iam.session_manager_statements("ssm") + secrets)
+        policies["ssmmessages"] = iam.endpoint_policy(iam.session_manager_statements("ssmmessages"))
+    elif secrets:
+        policies["ssm"] = iam.endpoint_policy(secrets)
     if args.counter_table_arn is not None:
         policies["dynamodb"] = iam.endpoint_policy(iam.counter_table_statements(args.counter_table_arn))
     return policies

@@ -163,7 +163,8 @@ class Settings:
         )
 
     def to_container_host_args(self, **wiring: Any) -> ContainerHostArgs:
-        """The host's Args from this stack's keys; `wiring` gives the other components' outputs."""
+        """The host's Args from this stack's keys; `wiring` gives the other components' outputs (with VPC
+        endpoints, the network's endpoint_security_group_id and endpoint_prefix_list_ids)."""
         return self._build(ContainerHostArgs, region=self.region, **wiring)
 
 

@@ -34,6 +34,7 @@ NETWORK_KEYS = {
     "existing_public_subnet_ids": "existingPublicSubnetIds",
     "existing_private_subnet_ids": "existingPrivateSubnetIds",
     "app_port": "containerPort",
+    "host_enabled": "hostEnabled",
 }
 REPOSITORY_KEYS = {
     "name": "repositoryName",

@@ -379,10 +379,32 @@ def test_an_ipv6_range_becomes_an_ipv6_rule() -> None:
     assert rule.name == "host-in-fd00-10-64"
 
 
-def test_egress_is_https_only() -> None:
+def test_without_endpoints_egress_is_https_to_anywhere_through_nat() -> None:
     (rule,) = host().by_type(EGRESS)
     assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
     assert rule.inputs["cidrIpv4"] == "0.0.0.0/0"
+
+
+def test_with_endpoints_egress_is_https_to_the_endpoints_only() -> None:
+    recording = host(endpoints=True)
+    group_id = recording.outputs["securityGroupId"]
+    targets = {}
+    for rule in recording.by_type(EGRESS):
+        inputs = rule.inputs
+        assert inputs["securityGroupId"] == group_id
+        assert (inputs["ipProtocol"], inputs["fromPort"], inputs["toPort"]) == ("tcp", 443, 443)
+        assert "cidrIpv4" not in inputs and "cidrIpv6" not in inputs, rule.name
+        targets[rule.name] = inputs.get("referencedSecurityGroupId") or inputs.get("prefixListId")
+    assert targets == {
+        "host-out-endpoints": "sg-0eeeeeeeeeeeeeeee",
+        "host-out-s3": "pl-6da54004",
+        "host-out-dynamodb": "pl-6fa54006",
+    }
+
+
+def test_a_host_that_fails_and_powers_off_is_terminated_for_its_group_to_replace() -> None:
+    # The bootstrap's fallback when it cannot call SetInstanceHealth (no Auto Scaling endpoint).
+    assert one(host(), TEMPLATE).inputs["instanceInitiatedShutdownBehavior"] == "terminate"
 
 
 # --- argument validation ----------------------------------------------------------------------
@@ -426,6 +448,14 @@ def test_valid_arguments_are_accepted() -> None:
         ({"environment": {"DB_PASSWORD": "hunter2"}}, "DB_PASSWORD looks like a secret: pass it through secrets"),
         ({"secrets": {"KEY": "not-an-arn"}}, "the value must be a Secrets Manager secret ARN or an SSM parameter ARN"),
         ({"environment": {"KEY": "x"}, "secrets": {"KEY": PARAMETER_ARN}}, "KEY also in environment"),
+        (
+            {"endpoint_prefix_list_ids": {"s3": "pl-6da54004"}},
+            "ContainerHostArgs.endpoint_prefix_list_ids = {'s3': 'pl-6da54004'}: goes with endpoint_security_group_id",
+        ),
+        (
+            {"endpoint_security_group_id": "sg-0eeeeeeeeeeeeeeee", "endpoint_prefix_list_ids": {"dynamodb": "pl-1"}},
+            "needs the s3 gateway endpoint's prefix list",
+        ),
     ],
 )
 def test_invalid_arguments_are_refused_naming_the_field(overrides: dict[str, Any], message: str) -> None:

@@ -35,7 +35,7 @@ UNIT = "shipshape-app.service"
 INSTANCE_ID = "i-0123456789abcdef0"
 REPORT_UNHEALTHY = (
     f"autoscaling set-instance-health --region eu-west-1 --instance-id {INSTANCE_ID} "
-    "--health-status Unhealthy --no-should-respect-grace-period"
+    "--health-status Unhealthy --no-should-respect-grace-period --cli-connect-timeout 10"
 )
 
 
@@ -260,12 +260,29 @@ def test_a_docker_that_never_starts_fails_and_reports_the_instance_unhealthy(run
     assert run.of("docker") == []
 
 
-def test_a_failed_report_still_ends_non_zero_and_says_so(run_bootstrap) -> None:
+def test_a_failed_report_powers_the_host_off_so_its_group_replaces_it(run_bootstrap) -> None:
+    # With VPC endpoints only the Auto Scaling API is out of reach: the launch template terminates a host that
+    # shuts down (test_container_host), so powering off needs no API.
     run = run_bootstrap(FAKE_PULL_FAILURES="always", FAKE_AWS_FAILS="yes")
     assert run.returncode != 0
     assert run.of("aws") == [REPORT_UNHEALTHY]
     assert "Unable to locate credentials" in run.log
-    assert "ERROR: could not report this instance unhealthy; replace it by hand" in run.log
+    assert "could not report this instance unhealthy; powering off (the group replaces it)" in run.log
+    assert run.of("systemctl")[-1] == "poweroff"
+
+
+def test_a_reported_failure_does_not_power_off(run_bootstrap) -> None:
+    run = run_bootstrap(FAKE_PULL_FAILURES="always")
+    assert run.of("aws") == [REPORT_UNHEALTHY]
+    assert "poweroff" not in run.of("systemctl")
+
+
+def test_dnf_reads_the_repositories_from_the_regional_s3_name(run_bootstrap) -> None:
+    # AL2023's mirror list is al2023-repos-$awsregion-de612dc2.s3$dualstack.$awsregion...: an empty dualstack
+    # makes it s3.<region>, the name an S3 gateway endpoint serves.
+    run = run_bootstrap()
+    assert run.returncode == 0, run.log
+    assert (run.root / "etc/dnf/vars/dualstack").read_text(encoding="utf-8") == ""
 
 
 def test_an_app_that_never_gets_healthy_fails_the_bootstrap(run_bootstrap) -> None:

@@ -33,7 +33,7 @@ REGION = "eu-west-1"
 INSTANCE_ID = "i-0123456789abcdef0"
 REPORT_UNHEALTHY = (
     f"aws autoscaling set-instance-health --region {REGION} --instance-id {INSTANCE_ID} "
-    "--health-status Unhealthy --no-should-respect-grace-period"
+    "--health-status Unhealthy --no-should-respect-grace-period --cli-connect-timeout 10"
 )
 
 

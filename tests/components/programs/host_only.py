@@ -1,8 +1,9 @@
 """A program with only a ContainerHost, built from literal inputs, for tests/components/test_container_host.py.
 
 Variants come from the `hosttest:` config namespace (recorder config_overrides): architecture, table
-(true/false), alb (true/false), cidrs (JSON list), environment and secrets (JSON objects) and image (a
-reference to use instead of the pinned one).
+(true/false), alb (true/false), cidrs (JSON list), environment and secrets (JSON objects), image (a
+reference to use instead of the pinned one) and endpoints (true: the network's VPC endpoints' group and
+gateway prefix lists).
 """
 
 import json
@@ -23,6 +24,14 @@ with_alb = variant.get_bool("alb") is not False
 cidrs = tuple(json.loads(variant.get("cidrs") or '["10.20.0.0/16"]'))
 environment = json.loads(variant.get("environment") or "{}")
 secrets = json.loads(variant.get("secrets") or "{}")
+endpoints = (
+    {
+        "endpoint_security_group_id": "sg-0eeeeeeeeeeeeeeee",
+        "endpoint_prefix_list_ids": {"s3": "pl-6da54004", "dynamodb": "pl-6fa54006"},
+    }
+    if variant.get_bool("endpoints")
+    else {}
+)
 
 host = ContainerHost(
     "host",
@@ -46,6 +55,7 @@ host = ContainerHost(
         environment=environment,
         secrets=secrets,
         tags={"role": "host"},
+        **endpoints,
     ),
 )
 
