@@ -370,7 +370,10 @@ def endpoint_policies(args: NetworkArgs) -> dict[str, pulumi.Output[str]]:
         policies["secretsmanager"] = iam.endpoint_policy(secrets)
     if args.host_enabled:
         policies["ssm"] = iam.endpoint_policy(iam.session_manager_statements("ssm") + secrets)
-        policies["ssmmessages"] = iam.endpoint_policy(iam.session_manager_statements("ssmmessages"))
+        # ssmmessages keeps AWS's default policy: no AWS document we could read confirms it accepts a custom
+        # one, and an endpoint service that does not answers CreateVpcEndpoint with an error, which would fail
+        # a real `up` that every offline check passed. What it serves is Session Manager's channels, which the
+        # host role alone grants; its group admits only this VPC.
     elif secrets:
         policies["ssm"] = iam.endpoint_policy(secrets)
     if args.counter_table_arn is not None:
