@@ -143,13 +143,13 @@ def execute(args: argparse.Namespace, pack: PolicyPack | None = None) -> int:
         return fail("interrupted")
 
 
-def entry() -> NoReturn:
+def entry(argv: list[str] | None = None) -> NoReturn:
     """The `preflight` command: main(), then out without the interpreter's teardown.
 
     Once the report is written and flushed nothing is left to do, and tearing down the SDKs' modules and
     the recording's event loop takes longer than the analysis (and prints `BaseEventLoop.__del__` noise).
     """
-    code = main()
+    code = main(argv)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
