@@ -11,7 +11,6 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
+from preflight.analysis import Analysis
 from preflight.marshal import for_analyzer, resource_options, stack_properties
 from preflight.model import (
     ADVISORY,
@@ -88,6 +88,7 @@ class PolicyPack:
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._info: analyzer_pb2.AnalyzerInfo | None = None
         self._levels: dict[str, str] = {}
+        self._default_providers: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         self.coverage: Coverage | None = None
         """Set by `analyze`: which resources at least one rule judged."""
         self._stderr: list[bytes] = []
@@ -265,32 +266,14 @@ class PolicyPack:
         workers: int = 4,
     ) -> list[Diagnostic]:
         """Analyze every resource (the Stack first, as the engine registers it), then AnalyzeStack once."""
-        by_urn = {r.urn: r for r in resources}
-        requests = [self._stack_request()] + [self._analyze_request(r, by_urn) for r in resources]
-        diagnostics: list[Diagnostic] = []
-        judged: set[str] = set()
-        enabled = self._enabled_resource_rules()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            responses = pool.map(lambda request: self._call("Analyze", request), requests)
-            for done, (request, response) in enumerate(zip(requests, responses, strict=True)):
-                found = list(_diagnostics(response, request.urn))
-                diagnostics.extend(found)
-                not_applicable = {entry.policy_name for entry in response.not_applicable}
-                if found or enabled - not_applicable:
-                    judged.add(request.urn)
-                if progress is not None and done:
-                    progress(done, len(resources))
-        stack = analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources(resources, by_urn))
-        stack_diagnostics = list(_diagnostics(self._call("AnalyzeStack", stack), ""))
-        diagnostics.extend(stack_diagnostics)
-        # Stack rules do not say which resources they read; those they name in a verdict they judged.
-        judged.update(diagnostic.urn for diagnostic in stack_diagnostics)
-        scope = [r.urn for r in resources if (r.custom and not r.type.startswith(PROVIDER_PREFIX)) or r.remote]
-        self.coverage = Coverage(
-            judged=tuple(urn for urn in scope if urn in judged),
-            unjudged=tuple(urn for urn in scope if urn not in judged),
-        )
-        return diagnostics
+        analysis = self.stream(workers=workers)
+        for resource in resources:
+            analysis.submit(resource)
+        return analysis.finish(resources, progress=progress)
+
+    def stream(self, *, ready: Callable[[], Any] | None = None, workers: int = 4) -> Analysis:
+        """An Analysis to submit resources to while the program records (see preflight/analysis.py)."""
+        return Analysis(self, ready=ready, workers=workers)
 
     def _enabled_resource_rules(self) -> set[str]:
         """Rules that run on Analyze (resource rules not disabled by the policy config)."""
@@ -322,6 +305,11 @@ class PolicyPack:
             )
         # The engine's default provider for the package, configured from the stack's `<package>:` keys.
         package = resource.type.split(":", 1)[0]
+        if package not in self._default_providers:
+            self._default_providers[package] = self._default_provider(package)
+        return self._default_providers[package]
+
+    def _default_provider(self, package: str) -> analyzer_pb2.AnalyzerProviderResource:
         properties = struct_pb2.Struct()
         properties.update(
             {key.split(":", 1)[1]: value for key, value in self.config.items() if key.startswith(f"{package}:")}

@@ -249,6 +249,10 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
             progress(f"starting policy pack {pack_dir.name}/ and checking its config")
             levels = _configure(pack, policy_config)
             pack_info.store(pack_dir, pack.info())
+        # A pack still starting is connected to and configured on a worker while the program records. (Sending
+        # each Analyze as its resource registers, as the engine does, was measured slower: the requests'
+        # threads contend with the recording for this process's interpreter lock.)
+        analysis = pack.stream(ready=None if levels is not None else lambda: _configure(pack, policy_config))
 
         mode = " with unknown outputs" if args.unknowns else ""
         progress(f"recording stack {stack} of project {config.project}{mode}")
@@ -265,6 +269,9 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
                     config=config,
                     progress=progress.recording,
                 )
+        except BaseException:
+            analysis.cancel()
+            raise
         finally:
             gc.freeze()
             gc.enable()
@@ -274,9 +281,14 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
             progress(f"cannot judge yet: no offline answer for data source {token}; its outputs are unknown")
         if levels is None:
             progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
-            levels = _configure(pack, policy_config)
         else:
             progress(f"recorded {len(recording.resources)} resources; analyzing")
+        try:
+            ready = analysis.ready()
+        except BaseException:
+            analysis.cancel()
+            raise
+        levels = ready if levels is None else levels
         policies = policies_of(pack.info(), levels)
         pack_name = pack.info().name
         step = max(1, len(recording.resources) // 10)
@@ -285,7 +297,7 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
             if done % step == 0 or done == total:
                 progress(f"analyzing {done}/{total}")
 
-        diagnostics = pack.analyze(recording.resources, progress=analyzing)
+        diagnostics = analysis.finish(recording.resources, progress=analyzing)
     except BaseException:
         pack.disconnect() if shared else pack.stop()
         raise

@@ -1,0 +1,98 @@
+"""One analysis: Analyze per resource on a few workers (after the pack is ready), then AnalyzeStack once.
+
+Verdicts are collected in the order the resources were recorded, so a report never depends on thread timing.
+`submit` may be called from any thread as resources arrive; `finish` sends the rest and collects.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from pulumi.runtime.proto import analyzer_pb2
+
+from preflight.model import Coverage, Diagnostic, RecordedResource
+
+if TYPE_CHECKING:
+    from preflight.analyzer import PolicyPack
+
+
+class Analysis:
+    """Analyze for each resource as it is recorded (`submit`), then every verdict and AnalyzeStack (`finish`).
+
+    `ready`, when given, runs first on a worker (connecting to and configuring a pack that is still starting);
+    no Analyze is sent before it returns, and an error it raises is raised again by `finish`.
+    """
+
+    def __init__(self, pack: PolicyPack, *, ready: Callable[[], Any] | None = None, workers: int = 4) -> None:
+        self.pack = pack
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analyze")
+        self._ready: Future[Any] | None = self._pool.submit(ready) if ready is not None else None
+        self._by_urn: dict[str, RecordedResource] = {}
+        self._pending: dict[str, Future[analyzer_pb2.AnalyzeResponse]] = {}
+        self._lock = threading.Lock()
+        self._stack: Future[analyzer_pb2.AnalyzeResponse] = self._pool.submit(self._send, lambda: pack._stack_request())
+
+    def ready(self) -> Any:
+        """What `ready` returned (waiting for it), or None without one."""
+        return self._ready.result() if self._ready is not None else None
+
+    def submit(self, resource: RecordedResource) -> None:
+        """Send this resource's Analyze; safe from any thread. The request is built on a worker, so a failure
+        to build or send it surfaces in `finish`, never in the program's registration."""
+        with self._lock:
+            self._by_urn[resource.urn] = resource
+            self._pending[resource.urn] = self._pool.submit(
+                self._send, lambda: self.pack._analyze_request(resource, self._by_urn)
+            )
+
+    def _send(self, build: Callable[[], analyzer_pb2.AnalyzeRequest]) -> analyzer_pb2.AnalyzeResponse:
+        if self._ready is not None:
+            self._ready.result()
+        return self.pack._call("Analyze", build())
+
+    def cancel(self) -> None:
+        """Send nothing more and wait for what is in flight (the program failed, or the run is interrupted)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def finish(
+        self, resources: list[RecordedResource], *, progress: Callable[[int, int], None] | None = None
+    ) -> list[Diagnostic]:
+        """Every resource's verdicts in recording order (sending Analyze for any not yet submitted), then
+        AnalyzeStack once; sets the pack's coverage."""
+        from preflight.analyzer import PROVIDER_PREFIX, _diagnostics
+
+        try:
+            self.ready()
+            for resource in resources:
+                if resource.urn not in self._pending:
+                    self.submit(resource)
+            pack = self.pack
+            diagnostics = list(_diagnostics(self._stack.result(), pack.stack_urn))
+            judged: set[str] = set()
+            enabled = pack._enabled_resource_rules()
+            by_urn = {resource.urn: resource for resource in resources}
+            for done, resource in enumerate(resources, start=1):
+                response = self._pending[resource.urn].result()
+                found = list(_diagnostics(response, resource.urn))
+                diagnostics.extend(found)
+                not_applicable = {entry.policy_name for entry in response.not_applicable}
+                if found or enabled - not_applicable:
+                    judged.add(resource.urn)
+                if progress is not None:
+                    progress(done, len(resources))
+            stack = analyzer_pb2.AnalyzeStackRequest(resources=pack._stack_resources(resources, by_urn))
+            stack_diagnostics = list(_diagnostics(pack._call("AnalyzeStack", stack), ""))
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        diagnostics.extend(stack_diagnostics)
+        # Stack rules do not say which resources they read; those they name in a verdict they judged.
+        judged.update(diagnostic.urn for diagnostic in stack_diagnostics)
+        scope = [r.urn for r in resources if (r.custom and not r.type.startswith(PROVIDER_PREFIX)) or r.remote]
+        pack.coverage = Coverage(
+            judged=tuple(urn for urn in scope if urn in judged),
+            unjudged=tuple(urn for urn in scope if urn not in judged),
+        )
+        return diagnostics
