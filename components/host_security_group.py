@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_aws as aws
 
+from components.egress import https_egress
+
 if TYPE_CHECKING:
     from components.container_host import ContainerHostArgs
-
-HTTPS = 443
-WORLD_V4 = "0.0.0.0/0"
 
 
 def _rule_suffix(cidr: str) -> str:
@@ -59,44 +58,16 @@ def host_security_group(
             description=f"App port from {cidr} (hostAllowedCidrs)",
             opts=child,
         )
-    # DNS, the metadata service and time sync use link-local addresses that security groups never filter; only
-    # HTTPS leaves the host: ECR (API and registry), the S3 image layers and dnf repositories, SSM and DynamoDB.
-    if args.endpoint_security_group_id is not None:
-        # With VPC endpoints: the interface endpoints' group (ECR, SSM, Session Manager, secrets) and the gateway
-        # endpoints' prefix lists (S3, DynamoDB), nothing else. A call to any other AWS API times out: the
-        # network gives every call the host makes an endpoint (components.network.NetworkArgs.host_enabled).
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-out-endpoints",
-            security_group_id=group.id,
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            referenced_security_group_id=args.endpoint_security_group_id,
-            description="HTTPS to the interface endpoints (ECR, SSM, Session Manager, named secrets)",
-            opts=child,
-        )
-        for service, prefix_list in sorted(args.endpoint_prefix_list_ids.items()):
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-out-{service}",
-                security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=HTTPS,
-                to_port=HTTPS,
-                prefix_list_id=prefix_list,
-                description=f"HTTPS to the {service} gateway endpoint's prefix list",
-                opts=child,
-            )
-        return group
-    # Without endpoints every one of those is a public endpoint reached through NAT, at addresses not known
-    # here: so 443 to anywhere.
-    aws.vpc.SecurityGroupEgressRule(
-        f"{name}-out-https",
+    # Only HTTPS leaves the host: ECR (API and registry), the S3 image layers and dnf repositories, SSM and
+    # DynamoDB. With endpoints, a call to any other AWS API times out: the network gives every call the host
+    # makes an endpoint (components.network.NetworkArgs.host_enabled).
+    https_egress(
+        name,
         security_group_id=group.id,
-        ip_protocol="tcp",
-        from_port=HTTPS,
-        to_port=HTTPS,
-        cidr_ipv4=WORLD_V4,
-        description="HTTPS to AWS APIs and package mirrors (ECR, S3, SSM, DynamoDB, dnf)",
+        endpoint_security_group_id=args.endpoint_security_group_id,
+        endpoint_prefix_list_ids=args.endpoint_prefix_list_ids,
+        endpoints_description="HTTPS to the interface endpoints (ECR, SSM, Session Manager, named secrets)",
+        world_description="HTTPS to AWS APIs and package mirrors (ECR, S3, SSM, DynamoDB, dnf)",
         opts=child,
     )
     return group

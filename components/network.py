@@ -17,10 +17,9 @@ import components.aws_limits as aws_limits
 import components.checks as checks
 import components.iam as iam
 from components.checks import is_plain
+from components.egress import HTTPS, WORLD_V4, https_egress
 
-HTTPS = 443
 HTTP = 80
-WORLD_V4 = "0.0.0.0/0"
 # What tasks in private subnets reach without NAT (docs/aws-limits.md, Fargate networking).
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs")
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
@@ -189,40 +188,16 @@ class Network(pulumi.ComponentResource):
         self.endpoint_prefix_list_ids: dict[str, pulumi.Output[str]] = {}
         if args.vpc_endpoints:
             self._endpoints(name, args, vpc_cidr, child)
-            # With endpoints the tasks reach AWS through them only: the interface endpoints' group and the
-            # gateway endpoints' prefix lists on 443, nothing else (secrets then need their own endpoints).
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-app-out-endpoints",
-                security_group_id=app_id,
-                ip_protocol="tcp",
-                from_port=HTTPS,
-                to_port=HTTPS,
-                referenced_security_group_id=self.endpoint_security_group_id,
-                description="HTTPS to the interface endpoints (ECR, CloudWatch Logs, named secrets)",
-                opts=child,
-            )
-            for service, prefix_list in self.endpoint_prefix_list_ids.items():
-                aws.vpc.SecurityGroupEgressRule(
-                    f"{name}-app-out-{service}",
-                    security_group_id=app_id,
-                    ip_protocol="tcp",
-                    from_port=HTTPS,
-                    to_port=HTTPS,
-                    prefix_list_id=prefix_list,
-                    description=f"HTTPS to the {service} gateway endpoint's prefix list",
-                    opts=child,
-                )
-        else:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-app-out-https",
-                security_group_id=app_id,
-                ip_protocol="tcp",
-                from_port=HTTPS,
-                to_port=HTTPS,
-                cidr_ipv4=WORLD_V4,
-                description="HTTPS to AWS APIs (ECR, CloudWatch Logs, DynamoDB) through NAT",
-                opts=child,
-            )
+        # With endpoints the tasks reach AWS through them only (secrets then need their own endpoints).
+        https_egress(
+            f"{name}-app",
+            security_group_id=app_id,
+            endpoint_security_group_id=self.endpoint_security_group_id,
+            endpoint_prefix_list_ids=self.endpoint_prefix_list_ids,
+            endpoints_description="HTTPS to the interface endpoints (ECR, CloudWatch Logs, named secrets)",
+            world_description="HTTPS to AWS APIs (ECR, CloudWatch Logs, DynamoDB) through NAT",
+            opts=child,
+        )
 
         self.load_balancer_security_group_id = alb_id
         self.app_security_group_id = app_id
