@@ -31,7 +31,7 @@ from preflight.policy_config import PolicyConfigError, policies_of, resolve_poli
 from preflight.recorder import ProgramError, record
 from preflight.reports import FORMATS, compare, render, write_all
 from preflight.reports.values import struct_to_json
-from preflight.stack_config import ConfigError, ConfigValueError, StackConfig, load_stack_config
+from preflight.stack_config import ConfigError, ConfigValueError, StackConfig, load_stack_config, stack_files
 
 DEFAULT_STACK = "dev"
 
@@ -157,13 +157,8 @@ def entry(argv: list[str] | None = None) -> NoReturn:
 
 
 def stacks_in(project_dir: Path) -> list[str]:
-    """The stacks a project has, as the stack files beside Pulumi.yaml name them."""
-    names = {
-        path.name.split(".", 1)[1].rsplit(".", 1)[0]
-        for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml")
-        for path in project_dir.glob(pattern)
-    }
-    return sorted(names)
+    """The stacks a project has, as its stack files name them (in `stackConfigDir` when Pulumi.yaml sets it)."""
+    return sorted({path.name.split(".", 1)[1].rsplit(".", 1)[0] for path in stack_files(project_dir)})
 
 
 def choose_stack(project_dir: Path, requested: str | None) -> str:

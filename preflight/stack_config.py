@@ -234,6 +234,18 @@ def _load_project(project_dir: Path) -> _Project:
     return _Project(name, declared, fallbacks, project_dir / (stack_dir or ""))
 
 
+def stack_files(project_dir: Path) -> list[Path]:
+    """The project's stack files (`Pulumi.<stack>.yaml` or `.yml`), where Pulumi.yaml's `stackConfigDir` (or
+    the old `config: <dir>`) puts them, else beside Pulumi.yaml. A Pulumi.yaml that cannot be read names no
+    other place: its own error is reported when the config loads."""
+    project_dir = Path(project_dir)
+    try:
+        directory = _load_project(project_dir).stack_dir
+    except ConfigError:
+        directory = project_dir
+    return sorted(path for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml") for path in directory.glob(pattern))
+
+
 def _secure_text(value: Any) -> bool:
     """`{secure: <text>}`: a secret (isSecureValue in resource/config/value.go)."""
     return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("secure"), str)

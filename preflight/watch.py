@@ -31,7 +31,7 @@ from types import FrameType
 
 from preflight import language_host
 from preflight.analyzer import AnalyzerError, PolicyPack
-from preflight.stack_config import ConfigError, load_stack_config
+from preflight.stack_config import ConfigError, load_stack_config, stack_files
 
 PROJECT_SUFFIXES = (".py", ".yaml", ".yml")
 _SKIPPED_DIRS = {"__pycache__", "node_modules"}
@@ -99,9 +99,11 @@ class Watcher:
 
     def pack_files(self) -> Snapshot:
         """The pack's own files and what it reads at start: the policy config and the stack files."""
-        stack_files = [str(path) for path in self.project_dir.glob("Pulumi.*") if path.suffix in (".yaml", ".yml")]
+        # Pulumi.yaml too: its config defaults and values reach the pack with the stack's (stackConfigDir's
+        # files when it is set).
+        stacks = [str(self.project_dir / "Pulumi.yaml"), *(str(path) for path in stack_files(self.project_dir))]
         files = _files(self.pack_dir, None, set())
-        return snapshot(iter([*files, *self._extra_pack_files, *stack_files]))
+        return snapshot(iter([*files, *self._extra_pack_files, *stacks]))
 
     def new_pack(self) -> PolicyPack | None:
         """The pack for the stack's current config, not yet launched; None when the stack's config does not

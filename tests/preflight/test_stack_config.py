@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import textwrap
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from preflight import config_types
-from preflight.stack_config import SECRET_PLACEHOLDER, ConfigError, load_stack_config, type_matches
+from preflight.cli import choose_stack, stacks_in
+from preflight.stack_config import SECRET_PLACEHOLDER, ConfigError, load_stack_config, stack_files, type_matches
+from preflight.watch import Watcher
 
 PROJECT = """
 name: demo
@@ -230,6 +233,34 @@ def test_stack_files_live_where_stack_config_dir_says(tmp_path: Path) -> None:
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  demo:size: 9\n")
     assert load_stack_config(tmp_path, "dev").values["demo:size"] == "9"
+
+
+@pytest.mark.parametrize("spelling", ["stackConfigDir: stacks", "config: stacks"])
+def test_stacks_are_listed_and_watched_where_stack_config_dir_says(tmp_path: Path, spelling: str) -> None:
+    """Listing (the default stack, `--stack nosuch`) and `--watch` (a changed stack file restarts the pack)
+    look in the stack directory, under either spelling of it."""
+    (tmp_path / "Pulumi.yaml").write_text(textwrap.dedent(PROJECT).replace("config:\n", "x-config:\n") + spelling)
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.staging.yaml").write_text("config:\n  demo:size: 9\n")
+    (tmp_path / "stacks" / "Pulumi.prod.yml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.stale.yaml").write_text("config: {}\n")  # beside Pulumi.yaml: not a stack here
+    assert stack_files(tmp_path) == [
+        tmp_path / "stacks" / "Pulumi.prod.yml",
+        tmp_path / "stacks" / "Pulumi.staging.yaml",
+    ]
+    assert stacks_in(tmp_path) == ["prod", "staging"]
+    with pytest.raises(ConfigError, match="several stacks; choose one with --stack: prod, staging"):
+        choose_stack(tmp_path, None)
+    args = argparse.Namespace(project_dir=tmp_path, policy_pack=None, output_dir=None, policy_config=None, program=None)
+    watched = Watcher(args, "staging").pack_files()
+    assert str(tmp_path / "stacks" / "Pulumi.staging.yaml") in watched
+    assert str(tmp_path / "Pulumi.yaml") in watched
+
+
+def test_stack_files_are_beside_pulumi_yaml_without_a_stack_config_dir(tmp_path: Path) -> None:
+    project(tmp_path, "config: {}\n")
+    assert stack_files(tmp_path) == [tmp_path / "Pulumi.dev.yaml"]
+    assert choose_stack(tmp_path, None) == "dev"
 
 
 def test_keys_of_other_namespaces_pass_through_untyped(tmp_path: Path) -> None:
