@@ -272,7 +272,13 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
             gc.enable()
         for warning in recording.warnings:
             progress(f"program warning: {warning}")
-        for token in recording.unanswered_data_sources:
+        # ESC environments the stack imports: the CLI resolves them through Pulumi Cloud, offline their keys are
+        # missing (or take Pulumi.yaml's defaults); said like a data source without an answer.
+        unanswered = [
+            *recording.unanswered_data_sources,
+            *(f"ESC environment {name} (imported by Pulumi.{stack}.yaml)" for name in config.environments),
+        ]
+        for token in unanswered:
             progress(f"cannot judge yet: no offline answer for data source {token}; its outputs are unknown")
         if levels is None:
             progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
@@ -314,7 +320,7 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
         elapsed_seconds=time.perf_counter() - started,
         peak_rss_bytes=peak_rss_bytes(),
         coverage=pack.coverage,
-        unanswered_data_sources=recording.unanswered_data_sources,
+        unanswered_data_sources=unanswered,
     )
     try:
         diff = compare(baseline, report) if baseline is not None else None

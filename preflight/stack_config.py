@@ -93,6 +93,8 @@ class StackConfig:
     values: dict[str, str]
     """Namespaced key -> the string the program receives."""
     secret_keys: frozenset[str] = field(default_factory=frozenset)
+    environments: tuple[str, ...] = ()
+    """Pulumi ESC environments the stack file imports (`environment:`); their values are not known offline."""
 
     @property
     def region(self) -> str:
@@ -276,12 +278,35 @@ def _given(content: Any, shown: str, node: yaml.Node | None = None) -> _Given:
     return _Given(content, go_json(_plain(content)), _has_secure(content), shown, node)
 
 
-def _stack_values(path: Path, project: str, problems: list[str]) -> dict[str, _Given]:
+def _environments(top: list[tuple[yaml.Node, yaml.Node]], name: str, problems: list[str]) -> tuple[str, ...]:
+    """The ESC environments a stack file imports: `environment: [names]`, or `environment: {imports: [names]}`
+    (pulumi/sdk/go/common/workspace/project.go, ProjectStack.Environment). The CLI resolves them through
+    Pulumi Cloud before the program runs; offline their values are missing, which the report says."""
+    node = next((value for key, value in top if scalar_text(key) == "environment"), None)
+    if node is None:
+        return ()
+    value = v2_value(node)
+    inline: list[str] = []
+    if isinstance(value, dict):
+        # An inline definition beside the imports is evaluated by ESC too (values, functions, secrets).
+        inline = ["its inline definition"] if set(value) - {"imports"} else []
+        value = value.get("imports", [])
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        problems.append(f"{name}: `environment` must list ESC environment names")
+        return ()
+    return (*value, *inline)
+
+
+def _stack_values(
+    path: Path, project: str, problems: list[str], environments: list[str] | None = None
+) -> dict[str, _Given]:
     node, duplicates = _read(path)
     problems.extend(duplicates)
     top = mapping(node) if node is not None else []
     if top is None:
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
+    if environments is not None:
+        environments.extend(_environments(top, path.name, problems))
     config_node = next((value for key, value in top if scalar_text(key) == "config"), None)
     pairs = mapping(config_node) if config_node is not None and scalar_text(config_node) != "" else []
     if pairs is None:
@@ -310,7 +335,8 @@ def load_stack_config(project_dir: Path, stack: str, overrides: Mapping[str, Any
     project = _load_project(Path(project_dir))
     stack_name = f"Pulumi.{stack}.yaml"
     problems: list[str] = []
-    given = _stack_values(project.stack_dir / stack_name, project.name, problems)
+    environments: list[str] = []
+    given = _stack_values(project.stack_dir / stack_name, project.name, problems, environments)
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{project.name}:{key}"
         given[full] = _given(value if isinstance(value, list | dict) else to_cli_string(value), _show(value))
@@ -325,7 +351,9 @@ def load_stack_config(project_dir: Path, stack: str, overrides: Mapping[str, Any
             problems.extend(_type_problems(key, declaration, given[key]))
     problems.extend(_size_problems(values))
     secret_keys = frozenset(key for key, value in given.items() if value.secure)
-    config = StackConfig(project=project.name, stack=stack, values=values, secret_keys=secret_keys)
+    config = StackConfig(
+        project=project.name, stack=stack, values=values, secret_keys=secret_keys, environments=tuple(environments)
+    )
     if problems:
         raise ConfigValueError(stack_name, problems, config)
     return config

@@ -247,3 +247,21 @@ def test_recording_progress_counts_registrations_on_stderr(capsys: pytest.Captur
     assert [line.split("] ", 1)[1] for line in lines] == ["recording: 1 resource so far"] + [
         f"recording: {n} resources so far" for n in range(2, 7)
     ]
+
+
+def test_esc_environments_the_stack_imports_are_reported_not_judged(tmp_path: Path) -> None:
+    """A stack that imports Pulumi ESC environments previews with what it has, and every report names the
+    environments whose values were missing offline; the verdict is otherwise the plain stack's."""
+    project = tmp_path / "project"
+    shutil.copytree(TINY, project, ignore=shutil.ignore_patterns("__pycache__"))
+    stack_file = project / "Pulumi.test.yaml"
+    stack_file.write_text("environment:\n  - team/aws-creds\n" + stack_file.read_text())
+    plain = tiny("--format", "json")
+    result = preflight(
+        "--stack", "test", "--project-dir", str(project), "--policy-pack", str(TINY_PACK), "--format", "json"
+    )
+    assert result.returncode == plain.returncode, result.stderr
+    report = json.loads(result.stdout)
+    assert report["unansweredDataSources"] == ["ESC environment team/aws-creds (imported by Pulumi.test.yaml)"]
+    assert "cannot judge yet: no offline answer for data source ESC environment team/aws-creds" in result.stderr
+    assert len(report["resources"]) == len(json.loads(plain.stdout)["resources"])

@@ -522,3 +522,26 @@ def test_the_cli_reports_type_and_range_problems_of_the_program_in_one_run(tmp_p
     assert "shipshape:memory = true: expected integer" in run.stderr
     assert "shipshape:cpu = 300: must be one of 256, 512" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ("environment:\n  - aws-creds\n  - team/shared\n", ("aws-creds", "team/shared")),
+        ("environment:\n  imports:\n    - aws-creds\n", ("aws-creds",)),
+        (
+            "environment:\n  imports: [aws-creds]\n  values:\n    pulumiConfig:\n      demo:size: 4\n",
+            ("aws-creds", "its inline definition"),
+        ),
+        ("", ()),
+    ],
+)
+def test_esc_environments_the_stack_imports_are_named(tmp_path: Path, environment: str, expected: tuple) -> None:
+    """Their values come from Pulumi Cloud when the CLI runs; offline they are missing, so the run says so."""
+    config = load_stack_config(project(tmp_path, environment + "config:\n  demo:size: 3\n"), "dev")
+    assert config.environments == expected
+
+
+def test_a_malformed_environment_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"`environment` must list ESC environment names"):
+        load_stack_config(project(tmp_path, "environment: 7\nconfig: {}\n"), "dev")
