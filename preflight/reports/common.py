@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from google.protobuf import struct_pb2
@@ -331,6 +331,14 @@ def nothing_judged(report: Report) -> bool:
     if report.coverage is not None:
         return not report.coverage.in_scope
     return not any(is_managed(resource) for resource in report.resources)
+
+
+def finding_fix(diagnostic: Diagnostic, fixes: Mapping[str, str]) -> str:
+    """The rule's catalogue fix to show beside a finding: none for a "cannot judge yet" note, and none where
+    the finding already says its own, more specific `Fix:` (one fix per finding, never two)."""
+    if diagnostic.cannot_judge or "Fix:" in diagnostic.message:
+        return ""
+    return fixes.get(diagnostic.policy, "")
 
 
 def remediations(report: Report) -> dict[str, str]:

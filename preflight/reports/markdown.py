@@ -18,6 +18,7 @@ from preflight.reports.common import (
     ResourceIndex,
     coverage_summary,
     diagnostic_kind,
+    finding_fix,
     finding_reason,
     is_managed,
     not_judged_offline_summary,
@@ -200,7 +201,7 @@ def _diagnostic_rows(diagnostics: Iterable[Diagnostic], report: Report, index: R
             code(diagnostic.policy),
             _resource_cell(diagnostic.urn, index),
             cell(finding_reason(diagnostic)),
-            cell(fixes.get(diagnostic.policy, "")) if not diagnostic.cannot_judge else " ",
+            cell(finding_fix(diagnostic, fixes)) or " ",
         ]
         for diagnostic in sorted_diagnostics(diagnostics)
     ]

@@ -16,6 +16,7 @@ from preflight.reports.common import (
     ResourceIndex,
     coverage_summary,
     diagnostic_kind,
+    finding_fix,
     finding_reason,
     not_judged_offline_summary,
     nothing_judged,
@@ -90,8 +91,9 @@ def _verdicts(report: Report) -> list[str]:
             + (f"  ({where})" if where else "")
         )
         lines += [f"      {first}", *(f"      {line}" for line in rest)]
-        if diagnostic.policy in fixes and not diagnostic.cannot_judge:
-            lines.append(f"      fix: {fixes[diagnostic.policy]}")
+        fix = finding_fix(diagnostic, fixes)
+        if fix:
+            lines.append(f"      fix: {fix}")
     return lines
 
 

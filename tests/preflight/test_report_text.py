@@ -173,3 +173,24 @@ def test_an_empty_plan_never_claims_every_rule_passed(recording: Recording) -> N
         assert "every rule passed" not in text
         assert "but no rule judged any resource: nothing was in scope." in render(report, "markdown")
     assert "Coverage: 0 of 1 resources judged by at least one rule (0 %)" in render_text(nothing_in_scope)
+
+
+def test_a_finding_with_its_own_fix_gets_no_second_one(recording: Recording) -> None:
+    """The catalogue's fix stands beside a finding only when the finding does not say its own, in text and
+    Markdown alike."""
+    bucket = recording.one("aws:s3/bucket:Bucket", "store-0").urn
+    diagnostics = [
+        Diagnostic("tiny-a", MANDATORY, bucket, "Bucket is open. Fix: close it with a block.", description=""),
+        Diagnostic("tiny-b", MANDATORY, bucket, "Bucket is b.", description=""),
+    ]
+    policies = [
+        PolicyInfo("tiny-a", "Buckets are a.", MANDATORY, remediation_steps="Make it a."),
+        PolicyInfo("tiny-b", "Buckets are b.", MANDATORY, remediation_steps="Make it b."),
+    ]
+    report = report_of(recording, diagnostics, policies)
+    text = render_text(report)
+    assert "fix: Make it a." not in text and "Fix: close it with a block." in text
+    assert "fix: Make it b." in text
+    markdown = render(report, "markdown")
+    assert "Make it a." not in markdown.split("### Violations", 1)[1]
+    assert "Make it b." in markdown.split("### Violations", 1)[1]

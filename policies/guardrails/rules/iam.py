@@ -218,9 +218,10 @@ def _check_managed_policies(resource: Resource, findings: Findings) -> None:
             causes = [f"the snapshot ({snapshot}) holds no document for {record.name}, so it cannot be judged"]
         if causes:
             more = f" (and {len(causes) - 1} more)" if len(causes) > 1 else ""
+            first = causes[0].split(" Fix: ")[0].rstrip(".")  # the inline-policy advice does not fit here
             findings.violation(
                 f"{where} attaches the AWS managed policy {record.name} ({shown(arn)}); its document (snapshot "
-                f"{snapshot}) does what an inline policy may not: {causes[0]}{more}. Fix: detach it and grant "
+                f"{snapshot}) does what an inline policy may not: {first}{more}. Fix: detach it and grant "
                 "the exact actions on named resources in an inline policy."
             )
 
