@@ -7,16 +7,33 @@ Verdicts are collected in the order the resources were recorded, so a report nev
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from preflight.model import Coverage, Diagnostic, RecordedResource
+from preflight.model import ADVISORY, CANNOT_JUDGE_YET, Coverage, Diagnostic, RecordedResource
+from preflight.policy_config import LEVELS, SEVERITIES
 
-if TYPE_CHECKING:
-    from preflight.analyzer import PolicyPack
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+class Pack(Protocol):
+    """What an Analysis asks of a running pack (preflight.analyzer.PolicyPack)."""
+
+    stack_urn: str
+    coverage: Coverage | None
+
+    def _call(self, method: str, request: Any) -> Any: ...
+    def _stack_request(self) -> analyzer_pb2.AnalyzeRequest: ...
+    def _analyze_request(
+        self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
+    ) -> analyzer_pb2.AnalyzeRequest: ...
+    def _enabled_resource_rules(self) -> set[str]: ...
+    def _stack_resources(
+        self, resources: list[RecordedResource], by_urn: Mapping[str, RecordedResource]
+    ) -> list[analyzer_pb2.AnalyzerResource]: ...
 
 
 class Analysis:
@@ -26,7 +43,7 @@ class Analysis:
     no Analyze is sent before it returns, and an error it raises is raised again by `finish`.
     """
 
-    def __init__(self, pack: PolicyPack, *, ready: Callable[[], Any] | None = None, workers: int = 4) -> None:
+    def __init__(self, pack: Pack, *, ready: Callable[[], Any] | None = None, workers: int = 4) -> None:
         self.pack = pack
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analyze")
         self._ready: Future[Any] | None = self._pool.submit(ready) if ready is not None else None
@@ -62,21 +79,19 @@ class Analysis:
     ) -> list[Diagnostic]:
         """Every resource's verdicts in recording order (sending Analyze for any not yet submitted), then
         AnalyzeStack once; sets the pack's coverage."""
-        from preflight.analyzer import PROVIDER_PREFIX, _diagnostics
-
         try:
             self.ready()
             for resource in resources:
                 if resource.urn not in self._pending:
                     self.submit(resource)
             pack = self.pack
-            diagnostics = list(_diagnostics(self._stack.result(), pack.stack_urn))
+            diagnostics = list(diagnostics_of(self._stack.result(), pack.stack_urn))
             judged: set[str] = set()
             enabled = pack._enabled_resource_rules()
             by_urn = {resource.urn: resource for resource in resources}
             for done, resource in enumerate(resources, start=1):
                 response = self._pending[resource.urn].result()
-                found = list(_diagnostics(response, resource.urn))
+                found = list(diagnostics_of(response, resource.urn))
                 diagnostics.extend(found)
                 not_applicable = {entry.policy_name for entry in response.not_applicable}
                 if found or enabled - not_applicable:
@@ -84,7 +99,7 @@ class Analysis:
                 if progress is not None:
                     progress(done, len(resources))
             stack = analyzer_pb2.AnalyzeStackRequest(resources=pack._stack_resources(resources, by_urn))
-            stack_diagnostics = list(_diagnostics(pack._call("AnalyzeStack", stack), ""))
+            stack_diagnostics = list(diagnostics_of(pack._call("AnalyzeStack", stack), ""))
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
         diagnostics.extend(stack_diagnostics)
@@ -96,3 +111,26 @@ class Analysis:
             unjudged=tuple(urn for urn in scope if urn not in judged),
         )
         return diagnostics
+
+
+def is_cannot_judge(message: str, description: str = "") -> bool:
+    """pulumi-policy's own preview message, or a rule's reason that starts with "cannot judge yet"."""
+    if "can't run policy" in message and "during preview" in message:
+        return True
+    reason = message[len(description) :] if description and message.startswith(description) else message
+    return reason.strip().lower().startswith(CANNOT_JUDGE_YET)
+
+
+def diagnostics_of(response: analyzer_pb2.AnalyzeResponse, urn: str) -> Iterable[Diagnostic]:
+    """A response's diagnostics as preflight's; `urn` for those that name none (the resource analyzed)."""
+    for diagnostic in response.diagnostics:
+        yield Diagnostic(
+            policy=diagnostic.policyName,
+            level=LEVELS.get(diagnostic.enforcementLevel, ADVISORY),
+            urn=diagnostic.urn or urn,
+            message=diagnostic.message,
+            severity=SEVERITIES.get(diagnostic.severity, ""),
+            description=diagnostic.description,
+            pack=diagnostic.policyPackName,
+            cannot_judge=is_cannot_judge(diagnostic.message, diagnostic.description),
+        )

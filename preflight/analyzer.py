@@ -18,11 +18,9 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
-from preflight.analysis import Analysis
+from preflight.analysis import PROVIDER_PREFIX, Analysis
 from preflight.marshal import for_analyzer, resource_options, stack_properties
 from preflight.model import (
-    ADVISORY,
-    CANNOT_JUDGE_YET,
     DISABLED,
     Coverage,
     Diagnostic,
@@ -31,14 +29,11 @@ from preflight.model import (
 from preflight.pack_runtime import PackEnvironmentError, pack_python
 from preflight.policy_config import (
     LEVEL_VALUES,
-    LEVELS,
-    SEVERITIES,
     policies_of,
     resolve_policy_config,
 )
 from preflight.recorder import ORGANIZATION, STACK_TYPE
 
-PROVIDER_PREFIX = "pulumi:providers:"
 START_TIMEOUT_SECONDS = 60.0
 MAX_MESSAGE = 400 * 1024 * 1024
 CHANNEL_OPTIONS = [("grpc.max_send_message_length", MAX_MESSAGE), ("grpc.max_receive_message_length", MAX_MESSAGE)]
@@ -362,25 +357,3 @@ class PolicyPack:
                 )
             )
         return judged
-
-
-def is_cannot_judge(message: str, description: str = "") -> bool:
-    """pulumi-policy's own preview message, or a rule's reason that starts with "cannot judge yet"."""
-    if "can't run policy" in message and "during preview" in message:
-        return True
-    reason = message[len(description) :] if description and message.startswith(description) else message
-    return reason.strip().lower().startswith(CANNOT_JUDGE_YET)
-
-
-def _diagnostics(response: analyzer_pb2.AnalyzeResponse, urn: str) -> Iterable[Diagnostic]:
-    for diagnostic in response.diagnostics:
-        yield Diagnostic(
-            policy=diagnostic.policyName,
-            level=LEVELS.get(diagnostic.enforcementLevel, ADVISORY),
-            urn=diagnostic.urn or urn,
-            message=diagnostic.message,
-            severity=SEVERITIES.get(diagnostic.severity, ""),
-            description=diagnostic.description,
-            pack=diagnostic.policyPackName,
-            cannot_judge=is_cannot_judge(diagnostic.message, diagnostic.description),
-        )

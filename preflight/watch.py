@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
-from preflight import language_host
+from preflight import language_host, warm
 from preflight.analyzer import AnalyzerError, PolicyPack
 from preflight.stack_config import ConfigError, load_stack_config, stack_files
 
@@ -139,13 +139,17 @@ def _library_modules(before: set[str], project_dir: Path) -> list[str]:
 def _child(
     args: argparse.Namespace, preview: Preview, pack: PolicyPack | None, report_to: int, project_dir: Path
 ) -> None:
-    """The forked preview: run once, tell the parent which library modules it imported, and exit."""
+    """The forked preview: run once, tell the parent which library modules it imported and which of their
+    classes' types the SDK worked out, and exit."""
     code = 2
     try:
         before = set(sys.modules)
+        lookups = warm.recording_lookups()
         code = preview(args, pack)
+        modules = _library_modules(before, project_dir)
+        library = set(modules) | {name for name in before if not name.startswith("__main__")}
         with os.fdopen(report_to, "w", encoding="utf-8") as channel:
-            channel.write("\n".join(_library_modules(before, project_dir)))
+            channel.write("\n".join([*modules, warm.MARK, *warm.lookup_refs(lookups, library)]))
     except BaseException:
         traceback.print_exc()  # a fault of preflight's own: shown, and the watch goes on
         raise
@@ -167,6 +171,7 @@ class Session:
         self.child: int | None = None
         self.runs = 0
         self._failed_imports: set[str] = set()
+        self._failed_lookups: set[str] = set()
 
     def preview(self, reason: str, seen_at: float) -> int:
         """Fork one preview and wait for it; returns its exit code."""
@@ -183,13 +188,14 @@ class Session:
             _child(self.args, self.preview_once, self.pack, write_end, self.watcher.project_dir)
         self.child = pid
         os.close(write_end)
-        modules = _read_all(read_end).split()
+        modules, _, lookups = _read_all(read_end).partition(f"\n{warm.MARK}")
         _, status = os.waitpid(pid, 0)
         self.child = None
         code = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - seen_at
         say(f"run {self.runs} ({reason}): exit {code} in {elapsed:.2f} s; watching for changes (Ctrl-C to stop)")
-        self._keep_imported(modules)
+        self._keep_imported(modules.split())
+        warm.make_lookups(lookups.strip().splitlines(), self._failed_lookups)
         return code
 
     def _keep_imported(self, modules: list[str]) -> None:
@@ -214,7 +220,10 @@ class Session:
                 if found is None:
                     break  # a submodule its package does not expose; its package's import brought it in
             else:
-                _ = found.__name__  # a lazy module loads on its first attribute access
+                # The child names every module it registered, the SDK's lazy ones never loaded too (each service
+                # of pulumi_aws): `__name__` is one of the introspection attributes that do not load a lazy module
+                # (_INTROSPECTION_ATTRS in pulumi/_utils.py); a loaded service is reached through its submodules.
+                _ = found.__name__
 
     def restart_pack(self) -> None:
         """(Re)start the pack and wait for its port. Held by the session before it is launched, so a signal at

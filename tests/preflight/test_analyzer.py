@@ -11,7 +11,8 @@ import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
 from preflight import policy_config
-from preflight.analyzer import AnalyzerError, PolicyPack, is_cannot_judge
+from preflight.analysis import is_cannot_judge
+from preflight.analyzer import AnalyzerError, PolicyPack
 from preflight.model import ADVISORY, DISABLED, MANDATORY, Diagnostic
 from preflight.policy_config import PolicyConfigError, policies_of, resolve_policy_config
 from preflight.recorder import Recording, record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from preflight.analyzer import is_cannot_judge
+from preflight.analysis import is_cannot_judge
 from preflight.model import CANNOT_JUDGE_YET
 from tests.conftest import ROOT
 
