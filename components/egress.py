@@ -27,36 +27,22 @@ def https_egress(
     opts: pulumi.ResourceOptions,
 ) -> None:
     """`{prefix}-out-endpoints` and `{prefix}-out-<service>` with endpoints, else `{prefix}-out-https`."""
+
+    def rule(suffix: str, description: str, **peer: pulumi.Input[str]) -> None:
+        aws.vpc.SecurityGroupEgressRule(
+            f"{prefix}-out-{suffix}",
+            security_group_id=security_group_id,
+            ip_protocol="tcp",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            description=description,
+            opts=opts,
+            **peer,
+        )
+
     if endpoint_security_group_id is None:
-        aws.vpc.SecurityGroupEgressRule(
-            f"{prefix}-out-https",
-            security_group_id=security_group_id,
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            cidr_ipv4=WORLD_V4,
-            description=world_description,
-            opts=opts,
-        )
+        rule("https", world_description, cidr_ipv4=WORLD_V4)
         return
-    aws.vpc.SecurityGroupEgressRule(
-        f"{prefix}-out-endpoints",
-        security_group_id=security_group_id,
-        ip_protocol="tcp",
-        from_port=HTTPS,
-        to_port=HTTPS,
-        referenced_security_group_id=endpoint_security_group_id,
-        description=endpoints_description,
-        opts=opts,
-    )
+    rule("endpoints", endpoints_description, referenced_security_group_id=endpoint_security_group_id)
     for service, prefix_list in sorted(endpoint_prefix_list_ids.items()):
-        aws.vpc.SecurityGroupEgressRule(
-            f"{prefix}-out-{service}",
-            security_group_id=security_group_id,
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            prefix_list_id=prefix_list,
-            description=f"HTTPS to the {service} gateway endpoint's prefix list",
-            opts=opts,
-        )
+        rule(service, f"HTTPS to the {service} gateway endpoint's prefix list", prefix_list_id=prefix_list)

@@ -6,7 +6,6 @@ Verdicts are collected in the order the resources were recorded, so a report nev
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
@@ -37,7 +36,8 @@ class Pack(Protocol):
 
 
 class Analysis:
-    """Analyze for each resource as it is recorded (`submit`), then every verdict and AnalyzeStack (`finish`).
+    """Analyze for each resource (`submit`, or `finish` for those not submitted), then every verdict in
+    recording order and AnalyzeStack once (`finish`).
 
     `ready`, when given, runs first on a worker (connecting to and configuring a pack that is still starting);
     no Analyze is sent before it returns, and an error it raises is raised again by `finish`.
@@ -49,7 +49,6 @@ class Analysis:
         self._ready: Future[Any] | None = self._pool.submit(ready) if ready is not None else None
         self._by_urn: dict[str, RecordedResource] = {}
         self._pending: dict[str, Future[analyzer_pb2.AnalyzeResponse]] = {}
-        self._lock = threading.Lock()
         self._stack: Future[analyzer_pb2.AnalyzeResponse] = self._pool.submit(self._send, lambda: pack._stack_request())
 
     def ready(self) -> Any:
@@ -57,13 +56,12 @@ class Analysis:
         return self._ready.result() if self._ready is not None else None
 
     def submit(self, resource: RecordedResource) -> None:
-        """Send this resource's Analyze; safe from any thread. The request is built on a worker, so a failure
-        to build or send it surfaces in `finish`, never in the program's registration."""
-        with self._lock:
-            self._by_urn[resource.urn] = resource
-            self._pending[resource.urn] = self._pool.submit(
-                self._send, lambda: self.pack._analyze_request(resource, self._by_urn)
-            )
+        """Send this resource's Analyze. The request is built on a worker (its provider is found among the
+        resources submitted before it), so a failure to build or send it surfaces in `finish`."""
+        self._by_urn[resource.urn] = resource
+        self._pending[resource.urn] = self._pool.submit(
+            self._send, lambda: self.pack._analyze_request(resource, self._by_urn)
+        )
 
     def _send(self, build: Callable[[], analyzer_pb2.AnalyzeRequest]) -> analyzer_pb2.AnalyzeResponse:
         if self._ready is not None:
@@ -88,7 +86,6 @@ class Analysis:
             diagnostics = list(diagnostics_of(self._stack.result(), pack.stack_urn))
             judged: set[str] = set()
             enabled = pack._enabled_resource_rules()
-            by_urn = {resource.urn: resource for resource in resources}
             for done, resource in enumerate(resources, start=1):
                 response = self._pending[resource.urn].result()
                 found = list(diagnostics_of(response, resource.urn))
@@ -98,7 +95,7 @@ class Analysis:
                     judged.add(resource.urn)
                 if progress is not None:
                     progress(done, len(resources))
-            stack = analyzer_pb2.AnalyzeStackRequest(resources=pack._stack_resources(resources, by_urn))
+            stack = analyzer_pb2.AnalyzeStackRequest(resources=pack._stack_resources(resources, self._by_urn))
             stack_diagnostics = list(diagnostics_of(pack._call("AnalyzeStack", stack), ""))
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)

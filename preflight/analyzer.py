@@ -261,10 +261,7 @@ class PolicyPack:
         workers: int = 4,
     ) -> list[Diagnostic]:
         """Analyze every resource (the Stack first, as the engine registers it), then AnalyzeStack once."""
-        analysis = self.stream(workers=workers)
-        for resource in resources:
-            analysis.submit(resource)
-        return analysis.finish(resources, progress=progress)
+        return self.stream(workers=workers).finish(resources, progress=progress)
 
     def stream(self, *, ready: Callable[[], Any] | None = None, workers: int = 4) -> Analysis:
         """An Analysis to submit resources to while the program records (see preflight/analysis.py)."""

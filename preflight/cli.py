@@ -25,6 +25,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 from pulumi.runtime.proto import analyzer_pb2
 
 from preflight import pack_info
+from preflight.analysis import Analysis
 from preflight.analyzer import AnalyzerError, PolicyPack
 from preflight.model import Report
 from preflight.policy_config import PolicyConfigError, policies_of, resolve_policy_config
@@ -233,6 +234,7 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
     )
     if shared is None:
         pack.launch()
+    analysis: Analysis | None = None
     try:
         # A bad policy config is reported before the program runs. With the pack's rule list from an earlier
         # run of the same pack source, a config it accepts lets the pack start while the program records;
@@ -264,9 +266,6 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
                     config=config,
                     progress=progress.recording,
                 )
-        except BaseException:
-            analysis.cancel()
-            raise
         finally:
             gc.freeze()
             gc.enable()
@@ -284,12 +283,7 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
             progress(f"recorded {len(recording.resources)} resources; connecting to policy pack {pack_dir.name}/")
         else:
             progress(f"recorded {len(recording.resources)} resources; analyzing")
-        try:
-            ready = analysis.ready()
-        except BaseException:
-            analysis.cancel()
-            raise
-        levels = ready if levels is None else levels
+        levels = analysis.ready() if levels is None else levels
         policies = policies_of(pack.info(), levels)
         pack_name = pack.info().name
         step = max(1, len(recording.resources) // 10)
@@ -300,6 +294,8 @@ def run(args: argparse.Namespace, shared: PolicyPack | None = None) -> int:
 
         diagnostics = analysis.finish(recording.resources, progress=analyzing)
     except BaseException:
+        if analysis is not None:
+            analysis.cancel()  # nothing more is sent; what is in flight ends before the pack does
         pack.disconnect() if shared else pack.stop()
         raise
     if shared:
